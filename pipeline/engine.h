@@ -28,11 +28,6 @@ typedef enum {
         RS_PHASE_DONE = 2,
 } rs_phase;
 
-struct rs_runtime_bin {
-        const char *name;   /* engine dir name */
-        const char *path;   /* binary to run for it */
-};
-
 struct rs_config {
         const char *graph_root;           /* /var/lib/isulad */
         const char *state_root;           /* /var/run/isulad */

@@ -64,6 +64,12 @@ typedef enum {
         RS_REASON_INTERNAL = 17,
 } rs_reason;
 
+/* --runtime NAME=PATH: the binary restored runs for engine directory NAME. */
+struct rs_runtime_bin {
+        const char *name;
+        const char *path;
+};
+
 const char *rs_status_name(rs_status s);   /* "running", "stopped", ... (iSulad's words) */
 const char *rs_action_name(rs_action a);   /* "reattach", "restart", ... */
 const char *rs_reason_name(rs_reason r);   /* "config-corrupt", ... */
