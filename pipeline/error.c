@@ -19,7 +19,8 @@ int rs_fail(struct rs_error *err, int neg_errno, rs_reason reason, const char *f
 
 void rs_error_prefix(struct rs_error *err, const char *fmt, ...)
 {
-        char prefix[RS_ERROR_MSG_MAX], joined[RS_ERROR_MSG_MAX];
+        char prefix[RS_ERROR_MSG_MAX];
+        size_t plen, mlen;
         va_list ap;
 
         if (!err)
@@ -27,6 +28,13 @@ void rs_error_prefix(struct rs_error *err, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(prefix, sizeof(prefix), fmt, ap);
         va_end(ap);
-        snprintf(joined, sizeof(joined), "%s%s", prefix, err->msg);
-        memcpy(err->msg, joined, sizeof(err->msg));
+        plen = strlen(prefix);
+        mlen = strnlen(err->msg, sizeof(err->msg) - 1);
+        if (plen >= sizeof(err->msg))
+                plen = sizeof(err->msg) - 1;
+        if (plen + mlen >= sizeof(err->msg))
+                mlen = sizeof(err->msg) - 1 - plen; /* keep the prefix: it says where */
+        memmove(err->msg + plen, err->msg, mlen);
+        memcpy(err->msg, prefix, plen);
+        err->msg[plen + mlen] = '\0';
 }

@@ -15,7 +15,22 @@
  *   HOSTCONFIG_CORRUPT  hostconfig.json unparsable or not a regular file
  *   STATE_CORRUPT       network_settings.json present but unparsable (iSulad fails the load)
  *   TOO_LARGE           a file over limits->max_file_size (or deeper than max_depth)
- *   IO_ERROR            any other read error (EACCES, EIO, ...)
+ *   IO_ERROR            any other read error (EACCES, EIO, ...); also a container path that
+ *                       vanished between the scan and the load
+ *
+ * Parsing follows lcr's generated parsers (research §1.4): case-sensitive keys, unknown keys
+ * ignored, a known key of the wrong JSON type ignored, and a number that does not fit its C
+ * type (int: ExitCode, Pid, PPid, RestartCount, Health.FailingStreak, Health.Log[].ExitCode,
+ * RestartPolicy.MaximumRetryCount; uint64: StartTime, PStartTime) fails the whole document.
+ * The "State" of config.v2.json is always checked that way (iSulad parses the whole file
+ * first), so a bad number there is CONFIG_CORRUPT even when container_state.json is fine.
+ *
+ * container_state.json: parsed -> RS_STATE_FROM_FILE, state_doc = that document. Missing ->
+ * RS_STATE_FROM_FALLBACK_MISSING. Unreadable for any other reason (corrupt, truncated, not an
+ * object, FIFO, symlink, too large, a failing number, EACCES) -> RS_STATE_FROM_FALLBACK_CORRUPT
+ * with state_warning = the sentence. Both fallbacks take state from config.v2.json "State" and
+ * state_doc = a deep copy of it. The id, the name and their agreement with dir_name are not
+ * judged here: registration does that.
  */
 #pragma once
 

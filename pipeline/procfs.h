@@ -29,5 +29,14 @@ int rs_proc_read_stat(const char *proc_root, int pid, struct rs_proc_stat *ret);
 /* iSulad's util_process_alive(): pid > 0, exists, not a zombie, and start time matches. */
 bool rs_proc_alive(int pid, uint64_t start_time);
 
-/* iSulad's util_read_pid_ppid_info(): {pid, starttime(pid), ppid, starttime(ppid)}. */
+/*
+ * Liveness without identity, for pids recorded without a start time (shim-pid): pid > 0,
+ * kill(pid, 0) does not say ESRCH (EPERM means it exists), and /proc does not show a zombie.
+ */
+bool rs_proc_exists(int pid);
+
+/*
+ * iSulad's util_read_pid_ppid_info(): {pid, starttime(pid), ppid, starttime(ppid)}.
+ * -ESRCH when pid is gone or a zombie, or when its parent's stat is unreadable.
+ */
 int rs_proc_read_identity(int pid, struct rs_process *ret);

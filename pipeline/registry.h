@@ -27,14 +27,17 @@ void rs_registry_clear(struct rs_registry *r);
 /*
  * Validates and adds. Errors: -EINVAL (INVALID_ID / INVALID_NAME), -EEXIST (DUPLICATE_ID /
  * DUPLICATE_NAME, the message names the directory that won). Nothing is added on failure.
- * `where` ("runc/<dir>") is used in messages.
+ * `where` ("runc/<dir>") is used in messages. A name is indexed without its leading '/', so
+ * "/web" and "web" are one name (DUPLICATE_NAME), and either spelling looks it up.
  */
 int rs_registry_add(struct rs_registry *r, const char *id, const char *name, const char *where,
                     size_t slot, struct rs_error *err);
 
 /*
- * Resolves a full id, a unique id prefix, or a name (with or without a leading '/').
- * Errors: -ENOENT (not found), -ENOTUNIQ (ambiguous prefix; message says how many match).
+ * Resolves, in this order, a full id, a name (with or without a leading '/'), or a unique id
+ * prefix. Errors: -ENOENT ("no container with id or name \"x\""), -ENOTUNIQ ("prefix \"ab\"
+ * matches 3 containers"); err->reason stays RS_REASON_NONE (these are not restore failures).
+ * Exact lookups are O(1); a prefix lookup scans the entries (O(n), operator requests only).
  */
 int rs_registry_lookup(struct rs_registry *r, const char *key, size_t *ret_slot,
                        struct rs_error *err);

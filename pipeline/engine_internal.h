@@ -1,0 +1,72 @@
+/*
+ * engine_internal.h - state shared by engine.c (object, single-flight, view, events) and
+ * engine_run.c (one restore pass). Not a public header.
+ *
+ * Locks, always taken in this order: e->mu (job state) -> e->view_lock (slots, summary).
+ * e->event_mu only serialises listener calls and is never held with the others.
+ */
+#pragma once
+
+#include <pthread.h>
+
+#include "engine.h"
+#include "registry.h"
+
+struct rs_slot {
+        struct rs_result r;   /* r.runtime / r.dir are set at enumeration: the sort key */
+        bool done;            /* r is final and visible to readers */
+};
+
+struct rs_waiter {
+        rs_done_fn fn;
+        void *userdata;
+        struct rs_waiter *next;
+};
+
+struct rs_job {
+        bool dry_run;
+        char **runtimes;
+        size_t n_runtimes;
+        unsigned workers;
+        struct rs_waiter *waiters;
+};
+
+struct rs_engine {
+        /* configuration (owned copies) */
+        char *graph_root, *state_root, *engines_dir;
+        struct rs_runtime_bin *bins;
+        size_t n_bins;
+        int runtime_timeout_ms;
+        unsigned workers, max_parallel_restarts;
+        struct rs_load_limits limits;
+
+        pthread_mutex_t mu;
+        pthread_cond_t idle_cond;
+        struct rs_job *job;          /* the running restore, NULL when idle */
+        pthread_t thread;
+        bool thread_joinable;
+        bool handling;               /* a HandleContainer is in progress */
+
+        pthread_rwlock_t view_lock;
+        struct rs_slot *slots;
+        size_t n_slots;
+        struct rs_summary summary;
+        struct rs_registry *registry;
+
+        pthread_mutex_t event_mu;
+        rs_event_fn listener;
+        void *listener_ud;
+};
+
+/* engine.c */
+void rs_engine_emit(struct rs_engine *e, struct rs_event *ev);
+/* Installs a new generation's (empty) slots; takes ownership of slots. */
+void rs_engine_begin_generation(struct rs_engine *e, struct rs_slot *slots, size_t n, bool dry_run);
+/* Moves *r into slot i (r is zeroed), updates the summary, emits CONTAINER_RESULT. */
+void rs_engine_publish(struct rs_engine *e, size_t i, struct rs_result *r);
+void rs_engine_finish_generation(struct rs_engine *e);
+uint64_t rs_now_us(void);
+uint64_t rs_mono_us(void);
+
+/* engine_run.c: runs one restore pass for e->job (called on the engine thread). */
+void rs_engine_run(struct rs_engine *e, const struct rs_job *job);

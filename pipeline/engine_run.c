@@ -1,0 +1,390 @@
+/*
+ * engine_run.c - one restore pass over the graph.
+ *
+ *   enumerate   <graph>/engines/<runtime>/<dir>, sorted: this order is the result order
+ *   load+verify parallel (bounded pool); a failure is published at once
+ *   register    serial, in result order: the directory that sorts first wins a duplicate
+ *   sync+handle parallel; state write-back per container (never in a dry run)
+ *   publish     serial: restart staggering follows result order, then results go live
+ */
+#include "engine_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "container.h"
+#include "load.h"
+#include "pool.h"
+#include "registry.h"
+
+struct item {
+        struct rs_container *c;   /* loaded, until published */
+        struct rs_result res;     /* built up stage by stage */
+        bool failed;
+};
+
+struct pass {
+        struct rs_engine *e;
+        const struct rs_job *job;
+        struct item *items;
+        size_t n;
+        atomic_uint progress;
+        rs_stage stage;
+        uint64_t last_progress_us;
+        pthread_mutex_t progress_mu;
+};
+
+static int cmp_names(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_names(char **names, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+}
+
+static bool entry_is_dir(int dirfd, const struct dirent *de)
+{
+        struct stat st;
+
+        if (de->d_type != DT_UNKNOWN)
+                return de->d_type == DT_DIR;
+        return fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * Sorted entry names of path. Hidden names (".", "..", ".tmp-*" left by interrupted atomic
+ * writes) are skipped; with dirs_only, so is anything that is not a real directory. A missing
+ * path is an empty list: a host with no containers of that kind.
+ */
+static int list_sorted(const char *path, bool dirs_only, char ***ret_names, size_t *ret_n)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char **names = NULL;
+        size_t n = 0, cap = 0;
+        DIR *d;
+        struct dirent *de;
+
+        if (fd < 0 && errno == ENOENT) {
+                *ret_names = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        if (fd < 0 || !(d = fdopendir(fd)))
+                return -errno;
+        fd = -1; /* owned by d now */
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || (dirs_only && !entry_is_dir(dirfd(d), de)))
+                        continue;
+                if (n == cap) {
+                        char **grown = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(char *));
+                        if (!grown)
+                                break;
+                        names = grown;
+                }
+                if (!(names[n] = strdup(de->d_name)))
+                        break;
+                n++;
+        }
+        closedir(d);
+        if (de) { /* stopped early: out of memory */
+                free_names(names, n);
+                return -ENOMEM;
+        }
+        qsort(names, n, sizeof(char *), cmp_names);
+        *ret_names = names;
+        *ret_n = n;
+        return 0;
+}
+
+static bool runtime_selected(const struct rs_job *job, const char *runtime)
+{
+        if (job->n_runtimes == 0)
+                return true;
+        for (size_t i = 0; i < job->n_runtimes; i++)
+                if (strcmp(job->runtimes[i], runtime) == 0)
+                        return true;
+        return false;
+}
+
+static int add_slots(struct rs_slot **slots, size_t *n, size_t *cap, const char *runtime,
+                     char **dirs, size_t n_dirs)
+{
+        if (*n + n_dirs > *cap) {
+                size_t want = (*n + n_dirs) * 2;
+                struct rs_slot *grown = realloc(*slots, want * sizeof(**slots));
+                if (!grown)
+                        return -ENOMEM;
+                *slots = grown;
+                *cap = want;
+        }
+        for (size_t i = 0; i < n_dirs; i++) {
+                struct rs_slot *s = &(*slots)[(*n)++];
+                memset(s, 0, sizeof(*s));
+                s->r.dir = TAKE_PTR(dirs[i]);
+                s->r.runtime = strdup(runtime);
+                if (!s->r.runtime)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The container directories to restore, as empty slots in result order. */
+static int enumerate(struct rs_engine *e, const struct rs_job *job, struct rs_slot **ret_slots,
+                     size_t *ret_n)
+{
+        char **runtimes = NULL;
+        size_t n_runtimes = 0, n = 0, cap = 0;
+        struct rs_slot *slots = NULL;
+        int r = list_sorted(e->engines_dir, true, &runtimes, &n_runtimes);
+
+        for (size_t i = 0; r == 0 && i < n_runtimes; i++) {
+                _cleanup_free_ char *path = NULL;
+                char **dirs = NULL;
+                size_t n_dirs = 0;
+
+                if (!runtime_selected(job, runtimes[i]))
+                        continue;
+                if (asprintf(&path, "%s/%s", e->engines_dir, runtimes[i]) < 0)
+                        r = -ENOMEM;
+                if (r == 0)
+                        r = list_sorted(path, false, &dirs, &n_dirs);
+                if (r == 0)
+                        r = add_slots(&slots, &n, &cap, runtimes[i], dirs, n_dirs);
+                free_names(dirs, n_dirs);
+        }
+        free_names(runtimes, n_runtimes);
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        rs_result_done(&slots[i].r);
+                free(slots);
+                return r;
+        }
+        *ret_slots = slots;
+        *ret_n = n;
+        return 0;
+}
+
+static char *xstrdup_or_null(const char *s)
+{
+        return s ? strdup(s) : NULL;
+}
+
+static void item_fail(struct item *it, rs_stage stage, const struct rs_error *err)
+{
+        it->failed = true;
+        it->res.outcome = RS_OUTCOME_FAILED;
+        it->res.stage = stage;
+        it->res.reason = err->reason != RS_REASON_NONE ? err->reason : RS_REASON_INTERNAL;
+        it->res.action = RS_ACTION_NONE;
+        free(it->res.error);
+        it->res.error = strdup(err->msg[0] ? err->msg : "internal error");
+}
+
+/* What the persisted files say, before any sync: the starting point of every result. */
+static void item_fill_loaded(struct item *it)
+{
+        const struct rs_container *c = it->c;
+        struct rs_result *res = &it->res;
+
+        res->id = xstrdup_or_null(c->id);
+        res->name = xstrdup_or_null(c->name);
+        res->image = xstrdup_or_null(c->image);
+        res->outcome = RS_OUTCOME_RESTORED;
+        res->stage = RS_STAGE_LOAD;
+        res->persisted_status = rs_state_status(&c->state);
+        res->status = res->persisted_status;
+        res->process = (struct rs_process){ c->state.pid, c->state.ppid, c->state.start_time,
+                                            c->state.p_start_time };
+        res->exit_code = c->state.exit_code;
+        res->restart.policy = xstrdup_or_null(c->restart_policy);
+        res->restart.max_retry = c->max_retry;
+        res->restart.restart_count = c->state.restart_count;
+        res->health_configured = c->health_configured;
+        res->health_status = c->state.has_health ? strdup(c->state.health_status) : NULL;
+        res->auto_remove = c->auto_remove_bak;
+        if (c->state_warning)
+                res->error = strdup(c->state_warning); /* restored, with a warning */
+}
+
+static void progress_emit(struct pass *p, bool force)
+{
+        uint64_t now = rs_mono_us();
+        struct rs_event ev = { .kind = RS_EVENT_PROGRESS };
+
+        pthread_mutex_lock(&p->progress_mu);
+        /* At most ~10 progress events a second, plus the last one of each stage. */
+        if (!force && now - p->last_progress_us < 100000) {
+                pthread_mutex_unlock(&p->progress_mu);
+                return;
+        }
+        p->last_progress_us = now;
+        ev.stage = p->stage;
+        ev.stage_done = atomic_load(&p->progress);
+        ev.stage_total = (uint32_t)p->n;
+        pthread_mutex_unlock(&p->progress_mu);
+        rs_engine_summary(p->e, &ev.summary);
+        rs_engine_emit(p->e, &ev);
+}
+
+static void progress_begin(struct pass *p, rs_stage stage)
+{
+        p->stage = stage;
+        atomic_store(&p->progress, 0);
+}
+
+static void progress_tick(struct pass *p)
+{
+        atomic_fetch_add(&p->progress, 1);
+        progress_emit(p, false);
+}
+
+static void load_one(void *userdata, size_t i)
+{
+        struct pass *p = userdata;
+        struct item *it = &p->items[i];
+        struct rs_error err = { 0 };
+        int r = rs_load_container(p->e->engines_dir, it->res.runtime, it->res.dir, &p->e->limits,
+                                  &it->c, &err);
+
+        if (r < 0) {
+                item_fail(it, RS_STAGE_LOAD, &err);
+                rs_engine_publish(p->e, i, &it->res);
+        } else {
+                item_fill_loaded(it);
+        }
+        progress_tick(p);
+}
+
+/* iSulad registers CommonConfig.id but deletes by directory name (research §1.3, §6.2.3):
+ * restored requires the two to agree before anything else is done with the container. */
+static int register_one(struct rs_engine *e, struct item *it, size_t slot, struct rs_error *err)
+{
+        const struct rs_container *c = it->c;
+        char where[300];
+
+        if (!rs_id_valid(c->id))
+                return rs_fail(err, -EINVAL, RS_REASON_INVALID_ID,
+                               "config.v2.json: CommonConfig.id \"%.80s\" is not 1 to 64 lowercase "
+                               "hex digits",
+                               c->id);
+        if (strcmp(c->id, c->dir_name) != 0)
+                return rs_fail(err, -EINVAL, RS_REASON_ID_MISMATCH,
+                               "config.v2.json: CommonConfig.id \"%.64s\" does not match the "
+                               "directory name \"%.64s\"",
+                               c->id, c->dir_name);
+        snprintf(where, sizeof(where), "%s/%s", c->runtime, c->dir_name);
+        return rs_registry_add(e->registry, c->id, c->name, where, slot, err);
+}
+
+static void register_all(struct pass *p)
+{
+        for (size_t i = 0; i < p->n; i++) {
+                struct item *it = &p->items[i];
+                struct rs_error err = { 0 };
+
+                if (!it->failed && register_one(p->e, it, i, &err) < 0) {
+                        item_fail(it, RS_STAGE_REGISTER, &err);
+                        rs_engine_publish(p->e, i, &it->res);
+                } else if (!it->failed) {
+                        it->res.stage = RS_STAGE_REGISTER;
+                }
+                progress_tick(p);
+        }
+}
+
+/*
+ * Sync and handle one registered container. Until the verify/sync/handle stages are wired in,
+ * a registered container reports its persisted status and ACTION_NONE.
+ */
+static void settle_one(void *userdata, size_t i)
+{
+        struct pass *p = userdata;
+        struct item *it = &p->items[i];
+
+        if (!it->failed)
+                it->res.action = RS_ACTION_NONE;
+        progress_tick(p);
+}
+
+static void publish_all(struct pass *p)
+{
+        for (size_t i = 0; i < p->n; i++) {
+                struct item *it = &p->items[i];
+
+                if (!it->failed)
+                        rs_engine_publish(p->e, i, &it->res);
+                rs_container_free(it->c);
+                it->c = NULL;
+                rs_result_done(&it->res);
+        }
+}
+
+static int pass_init(struct pass *p, struct rs_engine *e, const struct rs_job *job,
+                     const struct rs_slot *slots, size_t n)
+{
+        *p = (struct pass){ .e = e, .job = job, .n = n };
+        pthread_mutex_init(&p->progress_mu, NULL);
+        p->items = calloc(n ? n : 1, sizeof(*p->items));
+        if (!p->items)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                p->items[i].res.runtime = strdup(slots[i].r.runtime);
+                p->items[i].res.dir = strdup(slots[i].r.dir);
+                if (!p->items[i].res.runtime || !p->items[i].res.dir)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static void pass_done(struct pass *p)
+{
+        for (size_t i = 0; p->items && i < p->n; i++) {
+                rs_container_free(p->items[i].c);
+                rs_result_done(&p->items[i].res);
+        }
+        free(p->items);
+        pthread_mutex_destroy(&p->progress_mu);
+}
+
+static void run_stage(struct pass *p, rs_stage stage, rs_for_fn fn)
+{
+        progress_begin(p, stage);
+        rs_parallel_for(p->job->workers, p->n, fn, p);
+        progress_emit(p, true);
+}
+
+void rs_engine_run(struct rs_engine *e, const struct rs_job *job)
+{
+        struct rs_slot *slots = NULL;
+        size_t n = 0;
+        struct pass p;
+
+        if (enumerate(e, job, &slots, &n) < 0) {
+                /* An unreadable engines dir: an empty generation that says so by total 0. */
+                slots = NULL;
+                n = 0;
+        }
+        if (pass_init(&p, e, job, slots, n) < 0)
+                n = p.n = 0;
+        rs_engine_begin_generation(e, slots, n, job->dry_run);
+
+        run_stage(&p, RS_STAGE_LOAD, load_one);
+        progress_begin(&p, RS_STAGE_REGISTER);
+        register_all(&p);
+        progress_emit(&p, true);
+        run_stage(&p, RS_STAGE_SYNC, settle_one);
+        publish_all(&p);
+        pass_done(&p);
+        rs_engine_finish_generation(e);
+}
