@@ -313,6 +313,35 @@ int pbjson_from_message(const ProtobufCMessage *m, json_object **ret)
         return message_to_json(m, 0, ret);
 }
 
+/* json-c pretty-prints an empty object as "{\n  }"; every other printer writes "{}". Collapses
+ * them in place, outside string literals. */
+static void collapse_empty_containers(char *s)
+{
+        bool in_string = false;
+        char *w = s;
+
+        for (const char *r = s; *r; r++) {
+                *w++ = *r;
+                if (in_string) {
+                        if (*r == '\\' && r[1])
+                                *w++ = *++r;
+                        else if (*r == '"')
+                                in_string = false;
+                        continue;
+                }
+                if (*r == '"') {
+                        in_string = true;
+                } else if (*r == '{' || *r == '[') {
+                        const char *e = r + 1 + strspn(r + 1, " \t\n");
+                        if (*e == (*r == '{' ? '}' : ']')) {
+                                *w++ = *e;
+                                r = e;
+                        }
+                }
+        }
+        *w = '\0';
+}
+
 int pbjson_to_string(const ProtobufCMessage *m, int flags, char **ret)
 {
         json_object *obj = NULL;
@@ -327,6 +356,8 @@ int pbjson_to_string(const ProtobufCMessage *m, int flags, char **ret)
         json_object_put(obj);
         if (!s)
                 return -ENOMEM;
+        if (flags & JSON_C_TO_STRING_PRETTY)
+                collapse_empty_containers(s);
         *ret = s;
         return 0;
 }

@@ -112,7 +112,7 @@ int restore_client_connect(const char *socket_path, int timeout_ms, restore_clie
         if (!c)
                 return record_local(NULL, -ENOMEM, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         c->timeout_ms = effective_timeout(timeout_ms);
-        r = rc_conn_open(socket_path ? socket_path : RESTORE_CLIENT_DEFAULT_SOCKET, &c->conn, &st);
+        r = rc_conn_open(socket_path ? socket_path : RESTORE_CLIENT_DEFAULT_SOCKET, NULL, &c->conn, &st);
         if (r >= 0)
                 r = rc_conn_wait_ready(c->conn, c->timeout_ms, &st);
         if (r < 0) {

@@ -112,20 +112,19 @@ int ctl_print_json(const ProtobufCMessage *m, bool one_line)
                 fprintf(stderr, "restorectl: cannot print JSON: %s\n", strerror(-r));
                 return EXIT_RPC;
         }
-        /* json-c prints an empty object as "{\n}" when pretty; print it as every tool does. */
-        if (strspn(s, "{ \n}") == strlen(s))
-                puts("{}");
-        else
-                puts(s);
+        puts(s);
         fflush(stdout);
         return EXIT_OK;
 }
 
 /* ---- the container table ---- */
 
+/* iSulad names a container by its 64-hex id when no name was given: keep the table readable. */
+#define NAME_COL_MAX 32
+
 struct row {
-        char id[13];
-        const char *name, *runtime, *error;
+        char id[13], name[NAME_COL_MAX + 1];
+        const char *runtime, *error;
         char status[24], action[24], outcome[24], reason[32], stage[24];
 };
 
@@ -142,7 +141,10 @@ static void row_fill(struct row *w, const Isula__Restore__V1__ContainerResult *r
 {
         /* A container that failed before its id was known is still named by its directory. */
         snprintf(w->id, sizeof(w->id), "%.12s", r->id && *r->id ? r->id : nonempty(r->dir));
-        w->name = nonempty(r->name);
+        if (strlen(nonempty(r->name)) > NAME_COL_MAX)
+                snprintf(w->name, sizeof(w->name), "%.*s...", NAME_COL_MAX - 3, r->name);
+        else
+                snprintf(w->name, sizeof(w->name), "%s", nonempty(r->name));
         w->runtime = nonempty(r->runtime);
         w->error = r->outcome == ISULA__RESTORE__V1__OUTCOME__OUTCOME_FAILED && r->error && *r->error
                        ? r->error

@@ -165,10 +165,70 @@ static int parse_address(const char *address, char **ret_target, char **ret_unix
 
 /* ---- connection ---- */
 
-int rc_conn_open(const char *address, struct rc_conn **ret, struct rc_status *st)
+/* Reads a PEM file whole; NULL path gives NULL. */
+static int read_pem(const char *path, char **ret, struct rc_status *st)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *buf = NULL;
+        size_t n;
+
+        *ret = NULL;
+        if (!path)
+                return 0;
+        f = fopen(path, "re");
+        if (!f) {
+                status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", path, strerror(errno));
+                return -errno;
+        }
+        buf = malloc(RC_TLS_FILE_MAX + 1);
+        if (!buf)
+                return -ENOMEM;
+        n = fread(buf, 1, RC_TLS_FILE_MAX + 1, f);
+        if (ferror(f) || n > RC_TLS_FILE_MAX) {
+                status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", path,
+                           ferror(f) ? "cannot read it" : "larger than 1 MiB: not a PEM file");
+                return -EINVAL;
+        }
+        buf[n] = '\0';
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static int make_credentials(const struct rc_conn *c, const struct rc_tls *tls, grpc_channel_credentials **ret,
+                            struct rc_status *st)
+{
+        _cleanup_free_ char *ca = NULL, *cert = NULL, *key = NULL;
+        grpc_ssl_pem_key_cert_pair pair;
+        int r;
+
+        if (!tls || (!tls->ca_file && !tls->cert_file && !tls->key_file)) {
+                *ret = grpc_insecure_credentials_create();
+                return 0;
+        }
+        if (c->unix_path) {
+                status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "TLS applies to HOST:PORT addresses, not to %s",
+                           c->unix_path);
+                return -EINVAL;
+        }
+        if (!tls->cert_file != !tls->key_file) {
+                status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "a client certificate needs its key, and a key its certificate");
+                return -EINVAL;
+        }
+        if ((r = read_pem(tls->ca_file, &ca, st)) < 0 || (r = read_pem(tls->cert_file, &cert, st)) < 0 ||
+            (r = read_pem(tls->key_file, &key, st)) < 0)
+                return r;
+        pair = (grpc_ssl_pem_key_cert_pair){.private_key = key, .cert_chain = cert};
+        /* gRPC copies the PEM strings into the credentials. */
+        *ret = grpc_ssl_credentials_create(ca, cert ? &pair : NULL, NULL, NULL);
+        return *ret ? 0 : -EINVAL;
+}
+
+int rc_conn_open(const char *address, const struct rc_tls *tls, struct rc_conn **ret, struct rc_status *st)
 {
         _cleanup_free_ char *target = NULL;
+        grpc_channel_credentials *creds = NULL;
         struct rc_conn *c;
+        int r;
 
         if (!address || !*address) {
                 status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "no socket path given");
@@ -192,8 +252,13 @@ int rc_conn_open(const char *address, struct rc_conn **ret, struct rc_status *st
         };
         grpc_channel_args cargs = {.num_args = ARRAY_SIZE(args), .args = args};
 
-        grpc_init(); /* paired with grpc_shutdown() in rc_conn_free() */
-        grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+        grpc_init(); /* paired with grpc_shutdown() in rc_conn_free(), or just below */
+        r = make_credentials(c, tls, &creds, st);
+        if (r < 0) {
+                grpc_shutdown();
+                rc_conn_free(c);
+                return r;
+        }
         /* Never NULL: a target gRPC cannot resolve gives a channel whose calls fail UNAVAILABLE. */
         c->channel = grpc_channel_create(target, creds, &cargs);
         grpc_channel_credentials_release(creds);

@@ -4,7 +4,7 @@
  *   struct rc_conn *c;          one channel to one daemon; calls on it may run from any thread
  *   struct rc_status st;        what went wrong: the gRPC status code and a sentence for a human
  *
- *   rc_conn_open("/run/isulad/restore.sock", &c, &st);
+ *   rc_conn_open("/run/isulad/restore.sock", NULL, &c, &st);
  *   rc_unary(c, "/isula.restore.v1.Restore/RestoreAll", &req.base,
  *            &isula__restore__v1__restore_all_response__descriptor, 30000, &resp, &st);
  *
@@ -14,9 +14,9 @@
  * names the socket: "cannot connect to /run/isulad/restore.sock: No such file or directory — is
  * restored running?"). The errno is a convenience; the status code is what callers branch on.
  *
- * Addresses: an absolute or relative path is a unix socket; "host:port" is TCP (insecure);
- * anything with a gRPC scheme ("unix:", "unix-abstract:", "dns:", "ipv4:", "ipv6:") is used
- * verbatim.
+ * Addresses: an absolute or relative path is a unix socket; "host:port" is TCP; anything with a
+ * gRPC scheme ("unix:", "unix-abstract:", "dns:", "ipv4:", "ipv6:") is used verbatim. TCP is
+ * plaintext unless TLS files are given (restored's own TCP listener is TLS-only).
  *
  * grpc_init()/grpc_shutdown() are paired per connection (the core refcounts them), so a process
  * may hold several connections and other gRPC users.
@@ -46,8 +46,16 @@ struct rc_status {
 struct rc_conn;
 struct rc_stream;
 
-/* Creates the channel; does not connect (the first call does). */
-int rc_conn_open(const char *address, struct rc_conn **ret, struct rc_status *st);
+/* TLS for a TCP address; every file is PEM and optional (no CA: the system roots; cert and key:
+ * both or neither, for a daemon that wants client certificates). */
+struct rc_tls {
+        const char *ca_file, *cert_file, *key_file;
+};
+/* PEM files larger than this are not certificates. */
+#define RC_TLS_FILE_MAX (1024 * 1024)
+
+/* Creates the channel (tls: NULL for plaintext); does not connect (the first call does). */
+int rc_conn_open(const char *address, const struct rc_tls *tls, struct rc_conn **ret, struct rc_status *st);
 /* Waits up to timeout_ms for the daemon to accept a connection (gRPC keeps retrying meanwhile). */
 int rc_conn_wait_ready(struct rc_conn *c, int64_t timeout_ms, struct rc_status *st);
 void rc_conn_free(struct rc_conn *c);

@@ -70,3 +70,44 @@ uint64_t rs_mono_us(void);
 
 /* engine_run.c: runs one restore pass for e->job (called on the engine thread). */
 void rs_engine_run(struct rs_engine *e, const struct rs_job *job);
+
+/* ---- engine_settle.c: the per-container stages after load, shared by a restore pass and
+ * HandleContainer. ---- */
+struct rs_image_store;
+struct rs_gc_list;
+struct rs_container;
+
+struct rs_settle_ctx {
+        struct rs_engine *e;
+        struct rs_image_store *images;   /* NULL when the store could not be read */
+        char images_error[RS_ERROR_MSG_MAX];
+        struct rs_gc_list *gc;           /* NULL when garbage.json could not be read */
+        char now[48];                    /* iSulad timestamp for StartedAt / FinishedAt */
+        bool dry_run;
+};
+
+/* What a settled container asks of garbage.json (added serially, after the pass). */
+struct rs_gc_request {
+        bool add;
+        struct rs_process proc;
+};
+
+int rs_settle_ctx_init(struct rs_settle_ctx *ctx, struct rs_engine *e, bool dry_run);
+void rs_settle_ctx_done(struct rs_settle_ctx *ctx);
+
+/* Verify stage; fills err on failure. */
+int rs_settle_verify(const struct rs_settle_ctx *ctx, const struct rs_container *c,
+                     struct rs_error *err);
+
+/*
+ * Sync, handle and (unless dry run) the crash-safe state write-back for one registered
+ * container. Fills res (outcome FAILED with stage and reason on failure) and *ret_gc.
+ */
+void rs_settle_container(const struct rs_settle_ctx *ctx, struct rs_container *c,
+                         struct rs_result *res, struct rs_gc_request *ret_gc);
+
+/* Queues one garbage.json entry (serially, after the pass); then saves once. No-ops in a dry
+ * run or when garbage.json was unreadable. */
+int rs_settle_gc_add(struct rs_settle_ctx *ctx, const char *id, const char *runtime,
+                     const struct rs_process *proc);
+int rs_settle_gc_save(struct rs_settle_ctx *ctx, struct rs_error *err);

@@ -23,10 +23,12 @@
 #include "load.h"
 #include "pool.h"
 #include "registry.h"
+#include "restart.h"
 
 struct item {
         struct rs_container *c;   /* loaded, until published */
         struct rs_result res;     /* built up stage by stage */
+        struct rs_gc_request gc;  /* what settle asks of garbage.json */
         bool failed;
 };
 
@@ -35,6 +37,7 @@ struct pass {
         const struct rs_job *job;
         struct item *items;
         size_t n;
+        struct rs_settle_ctx settle;
         atomic_uint progress;
         rs_stage stage;
         uint64_t last_progress_us;
@@ -262,6 +265,13 @@ static void load_one(void *userdata, size_t i)
                 rs_engine_publish(p->e, i, &it->res);
         } else {
                 item_fill_loaded(it);
+                /* Verify right after load: an in-memory lookup, no reason for a stage of its own. */
+                if (rs_settle_verify(&p->settle, it->c, &err) < 0) {
+                        item_fail(it, RS_STAGE_VERIFY, &err);
+                        rs_engine_publish(p->e, i, &it->res);
+                } else {
+                        it->res.stage = RS_STAGE_VERIFY;
+                }
         }
         progress_tick(p);
 }
@@ -303,22 +313,44 @@ static void register_all(struct pass *p)
         }
 }
 
-/*
- * Sync and handle one registered container. Until the verify/sync/handle stages are wired in,
- * a registered container reports its persisted status and ACTION_NONE.
- */
 static void settle_one(void *userdata, size_t i)
 {
         struct pass *p = userdata;
         struct item *it = &p->items[i];
 
-        if (!it->failed)
-                it->res.action = RS_ACTION_NONE;
+        if (!it->failed) {
+                rs_settle_container(&p->settle, it->c, &it->res, &it->gc);
+                it->failed = it->res.outcome == RS_OUTCOME_FAILED;
+                if (it->failed)
+                        rs_engine_publish(p->e, i, &it->res);
+        }
         progress_tick(p);
 }
 
+/*
+ * Serial, in result order: restart delays are staggered by position (the first restarts 5 s
+ * after restore, at most --max-parallel-restarts per wave, CONTRACT §4.7), garbage.json gets
+ * its new entries in one crash-safe write, then the results go live.
+ */
 static void publish_all(struct pass *p)
 {
+        unsigned restarts = 0;
+        struct rs_error err = { 0 };
+
+        for (size_t i = 0; i < p->n; i++) {
+                struct item *it = &p->items[i];
+
+                if (it->failed)
+                        continue;
+                if (it->res.action == RS_ACTION_RESTART)
+                        it->res.restart.delay_ms =
+                                rs_restart_delay_ms(restarts++, p->e->max_parallel_restarts);
+                if (it->gc.add)
+                        rs_settle_gc_add(&p->settle, it->res.id, it->res.runtime, &it->gc.proc);
+        }
+        /* A failed garbage.json write fails no container: each state file already says
+         * stopped (255), which is what a later restore or iSulad finds. */
+        (void)rs_settle_gc_save(&p->settle, &err);
         for (size_t i = 0; i < p->n; i++) {
                 struct item *it = &p->items[i];
 
@@ -335,6 +367,8 @@ static int pass_init(struct pass *p, struct rs_engine *e, const struct rs_job *j
 {
         *p = (struct pass){ .e = e, .job = job, .n = n };
         pthread_mutex_init(&p->progress_mu, NULL);
+        if (rs_settle_ctx_init(&p->settle, e, job->dry_run) < 0)
+                return -EINVAL;
         p->items = calloc(n ? n : 1, sizeof(*p->items));
         if (!p->items)
                 return -ENOMEM;
@@ -354,6 +388,7 @@ static void pass_done(struct pass *p)
                 rs_result_done(&p->items[i].res);
         }
         free(p->items);
+        rs_settle_ctx_done(&p->settle);
         pthread_mutex_destroy(&p->progress_mu);
 }
 

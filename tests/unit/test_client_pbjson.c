@@ -282,6 +282,23 @@ START_TEST(pretty_output_keeps_slashes_unescaped)
 }
 END_TEST
 
+START_TEST(pretty_output_prints_empty_objects_as_braces_but_leaves_strings_alone)
+{
+        Isula__Restore__V1__ContainerResult r = ISULA__RESTORE__V1__CONTAINER_RESULT__INIT;
+        Isula__Restore__V1__ProcessInfo p = ISULA__RESTORE__V1__PROCESS_INFO__INIT;
+        _cleanup_free_ char *empty = NULL, *s = NULL;
+
+        ck_assert_int_eq(pbjson_to_string(&r.base, JSON_C_TO_STRING_PRETTY, &empty), 0);
+        ck_assert_str_eq(empty, "{}");
+        r.error = "a \"{ \n }\" [ ] in a sentence";
+        r.process = &p;
+        ck_assert_int_eq(pbjson_to_string(&r.base, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED, &s),
+                         0);
+        ck_assert_str_eq(s,
+                         "{\n  \"error\": \"a \\\"{ \\n }\\\" [ ] in a sentence\",\n  \"process\": {}\n}");
+}
+END_TEST
+
 START_TEST(enum_name_lookup_returns_null_for_unknown_values)
 {
         ck_assert_str_eq(pbjson_enum_name(&isula__restore__v1__action__descriptor, 2), "ACTION_REATTACH");
@@ -366,6 +383,7 @@ static Suite *pbjson_suite(void)
         tcase_add_test(tc, every_descriptor_field_has_the_json_name_protoc_would_give);
         tcase_add_test(tc, pretty_output_keeps_slashes_unescaped);
         tcase_add_test(tc, enum_name_lookup_returns_null_for_unknown_values);
+        tcase_add_test(tc, pretty_output_prints_empty_objects_as_braces_but_leaves_strings_alone);
         tcase_add_test(tc, explicit_presence_fields_print_when_set_even_at_zero);
         tcase_add_test(tc, bytes_are_padded_base64_and_special_doubles_are_strings);
         tcase_add_test(tc, oneof_member_prints_when_selected_even_if_empty);
