@@ -42,6 +42,9 @@ static void print_usage(FILE *f)
               "                       for watch: stop after SEC (default: run until interrupted)\n"
               "  -o, --output FORMAT  table (default) or json: the proto3 JSON of the response,\n"
               "                       one object per line for watch\n"
+              "      --tls-ca FILE    with HOST:PORT: use TLS, trusting this CA (PEM)\n"
+              "      --tls-cert FILE  with HOST:PORT: client certificate for mutual TLS (PEM)\n"
+              "      --tls-key FILE   with HOST:PORT: the client certificate's key (PEM)\n"
               "  -h, --help           this help; 'restorectl COMMAND --help' for one command\n"
               "      --version        print the version\n"
               "\n"
@@ -131,6 +134,15 @@ int ctl_global_option(struct ctl *ctl, int opt, const char *arg)
                 }
                 ctl->timeout_given = true;
                 return 1;
+        case OPT_TLS_CA:
+                ctl->tls.ca_file = arg;
+                return 1;
+        case OPT_TLS_CERT:
+                ctl->tls.cert_file = arg;
+                return 1;
+        case OPT_TLS_KEY:
+                ctl->tls.key_file = arg;
+                return 1;
         case 'o':
                 if (strcmp(arg, "json") != 0 && strcmp(arg, "table") != 0) {
                         ctl_usage_error(NULL, "invalid output format '%s' (table or json)", arg);
@@ -149,7 +161,7 @@ int ctl_connect(struct ctl *ctl)
 
         if (ctl->conn)
                 return 0;
-        if (rc_conn_open(ctl->socket, &ctl->conn, &st) < 0)
+        if (rc_conn_open(ctl->socket, &ctl->tls, &ctl->conn, &st) < 0)
                 return ctl_rpc_error(&st);
         return 0;
 }

@@ -34,18 +34,22 @@ struct ctl {
         int64_t timeout_ms; /* per call; 0 = no deadline */
         bool timeout_given; /* --timeout was on the command line (watch then stops after it) */
         bool json;
+        struct rc_tls tls;    /* for HOST:PORT: --tls-ca, --tls-cert, --tls-key */
         struct rc_conn *conn; /* opened by ctl_connect() once the options are known */
 };
 
 /* ---- restorectl.c ---- */
 
 /* Long-option values of the global options, which are also accepted after the command. */
-enum { OPT_SOCKET = 0x100, OPT_TIMEOUT, OPT_FIRST_COMMAND_OPT };
+enum { OPT_SOCKET = 0x100, OPT_TIMEOUT, OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_FIRST_COMMAND_OPT };
 /* clang-format off */
 #define CTL_GLOBAL_LONGOPTS                                       \
         { "socket", required_argument, NULL, OPT_SOCKET },        \
         { "timeout", required_argument, NULL, OPT_TIMEOUT },      \
         { "output", required_argument, NULL, 'o' },               \
+        { "tls-ca", required_argument, NULL, OPT_TLS_CA },        \
+        { "tls-cert", required_argument, NULL, OPT_TLS_CERT },    \
+        { "tls-key", required_argument, NULL, OPT_TLS_KEY },      \
         { "help", no_argument, NULL, 'h' }
 /* clang-format on */
 

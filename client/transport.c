@@ -27,6 +27,7 @@ struct rc_conn {
         grpc_channel *channel;
         char *address;   /* as the user wrote it */
         char *unix_path; /* NULL unless a unix socket: used to explain connection failures */
+        bool tls;
 };
 
 /* Tags of the batches of one call; each call has its own queue, so small integers suffice. */
@@ -165,6 +166,15 @@ static int parse_address(const char *address, char **ret_target, char **ret_unix
 
 /* ---- connection ---- */
 
+/* A private key should not linger in freed heap memory. */
+static void erase_freep(char **p)
+{
+        if (*p) {
+                explicit_bzero(*p, strlen(*p));
+                free(*p);
+        }
+}
+
 /* Reads a PEM file whole; NULL path gives NULL. */
 static int read_pem(const char *path, char **ret, struct rc_status *st)
 {
@@ -172,17 +182,20 @@ static int read_pem(const char *path, char **ret, struct rc_status *st)
         _cleanup_free_ char *buf = NULL;
         size_t n;
 
-        *ret = NULL;
-        if (!path)
+        if (!path) {
+                *ret = NULL;
                 return 0;
+        }
         f = fopen(path, "re");
         if (!f) {
                 status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", path, strerror(errno));
                 return -errno;
         }
         buf = malloc(RC_TLS_FILE_MAX + 1);
-        if (!buf)
+        if (!buf) {
+                status_set(st, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
                 return -ENOMEM;
+        }
         n = fread(buf, 1, RC_TLS_FILE_MAX + 1, f);
         if (ferror(f) || n > RC_TLS_FILE_MAX) {
                 status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", path,
@@ -194,10 +207,11 @@ static int read_pem(const char *path, char **ret, struct rc_status *st)
         return 0;
 }
 
-static int make_credentials(const struct rc_conn *c, const struct rc_tls *tls, grpc_channel_credentials **ret,
-                            struct rc_status *st)
+static int make_credentials(const struct rc_conn *c, const struct rc_tls *tls,
+                            grpc_channel_credentials **ret, struct rc_status *st)
 {
-        _cleanup_free_ char *ca = NULL, *cert = NULL, *key = NULL;
+        _cleanup_free_ char *ca = NULL, *cert = NULL;
+        _cleanup_(erase_freep) char *key = NULL;
         grpc_ssl_pem_key_cert_pair pair;
         int r;
 
@@ -211,7 +225,8 @@ static int make_credentials(const struct rc_conn *c, const struct rc_tls *tls, g
                 return -EINVAL;
         }
         if (!tls->cert_file != !tls->key_file) {
-                status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "a client certificate needs its key, and a key its certificate");
+                status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                           "a client certificate needs its key, and a key its certificate");
                 return -EINVAL;
         }
         if ((r = read_pem(tls->ca_file, &ca, st)) < 0 || (r = read_pem(tls->cert_file, &cert, st)) < 0 ||
@@ -259,6 +274,7 @@ int rc_conn_open(const char *address, const struct rc_tls *tls, struct rc_conn *
                 rc_conn_free(c);
                 return r;
         }
+        c->tls = tls && (tls->ca_file || tls->cert_file || tls->key_file);
         /* Never NULL: a target gRPC cannot resolve gives a channel whose calls fail UNAVAILABLE. */
         c->channel = grpc_channel_create(target, creds, &cargs);
         grpc_channel_credentials_release(creds);
@@ -309,7 +325,8 @@ static void explain_unavailable(const struct rc_conn *c, struct rc_status *st, c
         int r;
 
         if (!c->unix_path) {
-                status_set(st, GRPC_STATUS_UNAVAILABLE, "cannot connect to %s: %s", c->address, details);
+                status_set(st, GRPC_STATUS_UNAVAILABLE, "cannot connect to %s: %s%s", c->address, details,
+                           c->tls ? "" : " — restored's TCP listener needs TLS");
                 return;
         }
         r = probe_unix(c->unix_path);

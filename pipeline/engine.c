@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cleanup.h"
+#include "monitor.h"
 #include "pool.h"
 
 uint64_t rs_now_us(void)
@@ -81,6 +82,9 @@ int rs_engine_new(const struct rs_config *cfg, struct rs_engine **ret_engine)
         return 0;
 }
 
+static int slot_cmp(const char *rt, const char *dir, const struct rs_slot *s);
+static size_t slot_after(const struct rs_engine *e, const char *rt, const char *dir);
+
 static void free_slots(struct rs_slot *slots, size_t n)
 {
         for (size_t i = 0; i < n; i++)
@@ -113,6 +117,7 @@ void rs_engine_free(struct rs_engine *e)
         pthread_mutex_unlock(&e->mu);
         if (e->thread_joinable)
                 pthread_join(e->thread, NULL);
+        rs_monitor_free(e->monitor);
         free_slots(e->slots, e->n_slots);
         rs_registry_free(e->registry);
         for (size_t i = 0; i < e->n_bins; i++) {
@@ -222,7 +227,12 @@ static void slot_store(struct rs_engine *e, size_t i, struct rs_result *r)
 
 void rs_engine_publish(struct rs_engine *e, size_t i, struct rs_result *r)
 {
-        struct rs_event ev = { .kind = RS_EVENT_CONTAINER_RESULT };
+        rs_engine_replace(e, i, r, RS_EVENT_CONTAINER_RESULT);
+}
+
+void rs_engine_replace(struct rs_engine *e, size_t i, struct rs_result *r, rs_event_kind kind)
+{
+        struct rs_event ev = { .kind = kind };
         struct rs_result copy = { 0 };
 
         pthread_rwlock_wrlock(&e->view_lock);
@@ -238,6 +248,33 @@ void rs_engine_publish(struct rs_engine *e, size_t i, struct rs_result *r)
         rs_result_done(&copy);
 }
 
+int rs_engine_mark_stopped(struct rs_engine *e, const char *runtime, const char *dir)
+{
+        struct rs_event ev = { .kind = RS_EVENT_STATUS_CHANGED };
+        struct rs_result copy = { 0 };
+        ssize_t i;
+        int r = -ENOENT;
+
+        /* Find and change under one write lock: a new generation may replace the slots. */
+        pthread_rwlock_wrlock(&e->view_lock);
+        i = rs_engine_find_slot(e, runtime, dir);
+        if (i >= 0 && e->slots[i].done && e->slots[i].r.action == RS_ACTION_REATTACH &&
+            e->slots[i].r.status != RS_STATUS_STOPPED) {
+                count_result(&e->summary, &e->slots[i].r, -1);
+                e->slots[i].r.status = RS_STATUS_STOPPED;
+                count_result(&e->summary, &e->slots[i].r, +1);
+                ev.summary = e->summary;
+                r = rs_result_copy(&e->slots[i].r, &copy);
+        }
+        pthread_rwlock_unlock(&e->view_lock);
+        if (r == 0) {
+                ev.result = &copy;
+                rs_engine_emit(e, &ev);
+                rs_result_done(&copy);
+        }
+        return r;
+}
+
 void rs_engine_finish_generation(struct rs_engine *e)
 {
         struct rs_event ev = { .kind = RS_EVENT_RESTORE_FINISHED };
@@ -248,6 +285,16 @@ void rs_engine_finish_generation(struct rs_engine *e)
         ev.summary = e->summary;
         pthread_rwlock_unlock(&e->view_lock);
         rs_engine_emit(e, &ev);
+}
+
+ssize_t rs_engine_find_slot(struct rs_engine *e, const char *runtime, const char *dir)
+{
+        size_t i = slot_after(e, runtime, dir);
+
+        /* slot_after() is the first slot past the key: the key itself, if present, is i - 1. */
+        if (i > 0 && slot_cmp(runtime, dir, &e->slots[i - 1]) == 0)
+                return (ssize_t)(i - 1);
+        return -1;
 }
 
 static int slot_cmp(const char *rt, const char *dir, const struct rs_slot *s)
@@ -397,6 +444,9 @@ int rs_engine_restore(struct rs_engine *e, const struct rs_request *req, rs_done
         if (r < 0)
                 return rs_fail(err, r, RS_REASON_INTERNAL, "out of memory");
         pthread_mutex_lock(&e->mu);
+        /* A HandleContainer in progress is short (one container): let it finish first. */
+        while (e->handling && !e->job)
+                pthread_cond_wait(&e->idle_cond, &e->mu);
         if (e->job) {
                 if (!job_same(e->job, job)) {
                         r = rs_fail(err, -EBUSY, RS_REASON_NONE,
@@ -406,9 +456,6 @@ int rs_engine_restore(struct rs_engine *e, const struct rs_request *req, rs_done
                 } else {
                         r = job_add_waiter(e->job, done, userdata);
                 }
-                job_free(job);
-        } else if (e->handling) {
-                r = rs_fail(err, -EBUSY, RS_REASON_NONE, "a HandleContainer call is in progress");
                 job_free(job);
         } else {
                 r = job_add_waiter(job, done, userdata);

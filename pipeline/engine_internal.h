@@ -8,6 +8,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #include "engine.h"
 #include "registry.h"
@@ -53,6 +54,8 @@ struct rs_engine {
         struct rs_summary summary;
         struct rs_registry *registry;
 
+        struct rs_monitor *monitor;  /* liveness of re-attached containers (monitor.h) */
+
         pthread_mutex_t event_mu;
         rs_event_fn listener;
         void *listener_ud;
@@ -67,6 +70,18 @@ void rs_engine_publish(struct rs_engine *e, size_t i, struct rs_result *r);
 void rs_engine_finish_generation(struct rs_engine *e);
 uint64_t rs_now_us(void);
 uint64_t rs_mono_us(void);
+
+/* engine_monitor.c: watches a published REATTACH result's process; its exit updates the view. */
+void rs_engine_watch(struct rs_engine *e, const char *runtime, const char *dir, int pid,
+                     uint64_t start_time);
+/* A fresh monitor for a new (real) restore pass: the old generation's watches are dropped. */
+void rs_engine_reset_monitor(struct rs_engine *e);
+/* Index of the slot for (runtime, dir), view lock held; -1 if none. */
+ssize_t rs_engine_find_slot(struct rs_engine *e, const char *runtime, const char *dir);
+/* A re-attached container's process exited: its result turns STOPPED (STATUS_CHANGED). */
+int rs_engine_mark_stopped(struct rs_engine *e, const char *runtime, const char *dir);
+/* Replaces slot i (view lock NOT held) and emits CONTAINER_RESULT or STATUS_CHANGED. */
+void rs_engine_replace(struct rs_engine *e, size_t i, struct rs_result *r, rs_event_kind kind);
 
 /* engine_run.c: runs one restore pass for e->job (called on the engine thread). */
 void rs_engine_run(struct rs_engine *e, const struct rs_job *job);
@@ -94,6 +109,9 @@ struct rs_gc_request {
 
 int rs_settle_ctx_init(struct rs_settle_ctx *ctx, struct rs_engine *e, bool dry_run);
 void rs_settle_ctx_done(struct rs_settle_ctx *ctx);
+
+/* The result as the persisted files say it, before any sync (id, name, statuses, policy...). */
+void rs_settle_fill_loaded(const struct rs_container *c, struct rs_result *res);
 
 /* Verify stage; fills err on failure. */
 int rs_settle_verify(const struct rs_settle_ctx *ctx, const struct rs_container *c,

@@ -178,11 +178,6 @@ static int enumerate(struct rs_engine *e, const struct rs_job *job, struct rs_sl
         return 0;
 }
 
-static char *xstrdup_or_null(const char *s)
-{
-        return s ? strdup(s) : NULL;
-}
-
 static void item_fail(struct item *it, rs_stage stage, const struct rs_error *err)
 {
         it->failed = true;
@@ -192,32 +187,6 @@ static void item_fail(struct item *it, rs_stage stage, const struct rs_error *er
         it->res.action = RS_ACTION_NONE;
         free(it->res.error);
         it->res.error = strdup(err->msg[0] ? err->msg : "internal error");
-}
-
-/* What the persisted files say, before any sync: the starting point of every result. */
-static void item_fill_loaded(struct item *it)
-{
-        const struct rs_container *c = it->c;
-        struct rs_result *res = &it->res;
-
-        res->id = xstrdup_or_null(c->id);
-        res->name = xstrdup_or_null(c->name);
-        res->image = xstrdup_or_null(c->image);
-        res->outcome = RS_OUTCOME_RESTORED;
-        res->stage = RS_STAGE_LOAD;
-        res->persisted_status = rs_state_status(&c->state);
-        res->status = res->persisted_status;
-        res->process = (struct rs_process){ c->state.pid, c->state.ppid, c->state.start_time,
-                                            c->state.p_start_time };
-        res->exit_code = c->state.exit_code;
-        res->restart.policy = xstrdup_or_null(c->restart_policy);
-        res->restart.max_retry = c->max_retry;
-        res->restart.restart_count = c->state.restart_count;
-        res->health_configured = c->health_configured;
-        res->health_status = c->state.has_health ? strdup(c->state.health_status) : NULL;
-        res->auto_remove = c->auto_remove_bak;
-        if (c->state_warning)
-                res->error = strdup(c->state_warning); /* restored, with a warning */
 }
 
 static void progress_emit(struct pass *p, bool force)
@@ -264,7 +233,7 @@ static void load_one(void *userdata, size_t i)
                 item_fail(it, RS_STAGE_LOAD, &err);
                 rs_engine_publish(p->e, i, &it->res);
         } else {
-                item_fill_loaded(it);
+                rs_settle_fill_loaded(it->c, &it->res);
                 /* Verify right after load: an in-memory lookup, no reason for a stage of its own. */
                 if (rs_settle_verify(&p->settle, it->c, &err) < 0) {
                         item_fail(it, RS_STAGE_VERIFY, &err);
@@ -353,9 +322,15 @@ static void publish_all(struct pass *p)
         (void)rs_settle_gc_save(&p->settle, &err);
         for (size_t i = 0; i < p->n; i++) {
                 struct item *it = &p->items[i];
+                bool watch = !it->failed && !p->job->dry_run && it->res.action == RS_ACTION_REATTACH;
+                struct rs_process proc = it->res.process;
 
                 if (!it->failed)
                         rs_engine_publish(p->e, i, &it->res);
+                /* Watched after publishing, so an exit seen at once finds the result to mark. */
+                if (watch)
+                        rs_engine_watch(p->e, it->c->runtime, it->c->dir_name, proc.pid,
+                                        proc.start_time);
                 rs_container_free(it->c);
                 it->c = NULL;
                 rs_result_done(&it->res);
@@ -412,6 +387,8 @@ void rs_engine_run(struct rs_engine *e, const struct rs_job *job)
         }
         if (pass_init(&p, e, job, slots, n) < 0)
                 n = p.n = 0;
+        if (!job->dry_run)
+                rs_engine_reset_monitor(e);
         rs_engine_begin_generation(e, slots, n, job->dry_run);
 
         run_stage(&p, RS_STAGE_LOAD, load_one);

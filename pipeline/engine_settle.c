@@ -60,6 +60,35 @@ int rs_settle_verify(const struct rs_settle_ctx *ctx, const struct rs_container 
         return rs_verify_image(ctx->images, c, err);
 }
 
+static char *xstrdup_or_null(const char *s)
+{
+        return s ? strdup(s) : NULL;
+}
+
+/* What the persisted files say, before any sync: the starting point of every result. */
+void rs_settle_fill_loaded(const struct rs_container *c, struct rs_result *res)
+{
+
+        res->id = xstrdup_or_null(c->id);
+        res->name = xstrdup_or_null(c->name);
+        res->image = xstrdup_or_null(c->image);
+        res->outcome = RS_OUTCOME_RESTORED;
+        res->stage = RS_STAGE_LOAD;
+        res->persisted_status = rs_state_status(&c->state);
+        res->status = res->persisted_status;
+        res->process = (struct rs_process){ c->state.pid, c->state.ppid, c->state.start_time,
+                                            c->state.p_start_time };
+        res->exit_code = c->state.exit_code;
+        res->restart.policy = xstrdup_or_null(c->restart_policy);
+        res->restart.max_retry = c->max_retry;
+        res->restart.restart_count = c->state.restart_count;
+        res->health_configured = c->health_configured;
+        res->health_status = c->state.has_health ? strdup(c->state.health_status) : NULL;
+        res->auto_remove = c->auto_remove_bak;
+        if (c->state_warning)
+                res->error = strdup(c->state_warning); /* restored, with a warning */
+}
+
 static void settle_fail(struct rs_result *res, rs_stage stage, const struct rs_error *err)
 {
         res->outcome = RS_OUTCOME_FAILED;

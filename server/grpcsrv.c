@@ -17,15 +17,16 @@
 #include "cleanup.h"
 #include "grpcsrv_internal.h"
 
-#define GS_DEFAULT_THREADS  4
-#define GS_DEFAULT_MAX_RECV (4u << 20)
-#define GS_DEFAULT_MAX_SEND (256u << 20) /* ListRestored of 10,000 containers is several MB */
-#define GS_DEFAULT_STREAMS  100
-#define GS_DEFAULT_GRACE_MS 2000
-#define GS_DEFAULT_DRAIN_MS 10000
-#define GS_DEFAULT_QUEUE    256
-#define GS_PEM_MAX          (1u << 20)
-#define GS_GROUPS_MAX       65536 /* the kernel's NGROUPS_MAX */
+#define GS_DEFAULT_THREADS     4
+#define GS_DEFAULT_MAX_RECV    (4u << 20)
+#define GS_DEFAULT_MAX_SEND    (256u << 20) /* ListRestored of 10,000 containers is several MB */
+#define GS_DEFAULT_STREAMS     100
+#define GS_DEFAULT_GRACE_MS    2000
+#define GS_DEFAULT_DRAIN_MS    10000
+#define GS_DEFAULT_QUEUE       65536 /* a Watch replay sends one event per container */
+#define GS_DEFAULT_QUEUE_BYTES (64u << 20)
+#define GS_PEM_MAX             (1u << 20)
+#define GS_GROUPS_MAX          65536 /* the kernel's NGROUPS_MAX */
 
 static int fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -98,6 +99,8 @@ static void apply_defaults(struct gs_server_options *o)
                 o->drain_ms = GS_DEFAULT_DRAIN_MS;
         if (!o->stream_queue_max)
                 o->stream_queue_max = GS_DEFAULT_QUEUE;
+        if (!o->stream_queue_bytes)
+                o->stream_queue_bytes = GS_DEFAULT_QUEUE_BYTES;
 }
 
 static grpc_server *create_grpc_server(const struct gs_server_options *o)

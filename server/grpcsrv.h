@@ -13,7 +13,8 @@
  *   - The request message belongs to the call: for unary and server-streaming methods it stays
  *     valid until the call is freed; for bidi methods each message is freed when `fn` returns.
  *   - Every send is non-blocking: messages are packed immediately (the caller keeps ownership of
- *     its protobuf-c message) and queued per call, up to `stream_queue_max`.
+ *     its protobuf-c message) and queued per call, up to `stream_queue_max` messages and
+ *     `stream_queue_bytes` bytes; beyond that gs_stream_send() returns -ENOBUFS.
  *   - Bidi handlers (GS_BIDI_STREAMING) are synchronous: `fn` is called once per request message, in
  *     order and never concurrently for one call, then once with req == NULL when the client
  *     half-closes or the call breaks; the handler must end the call from inside `fn`. The next
@@ -90,7 +91,8 @@ struct gs_server_options {
         unsigned max_concurrent_streams; /* per connection; default 64 */
         unsigned grace_ms;               /* shutdown grace before cancelling calls; default 2000 */
         unsigned drain_ms;               /* after cancelling, wait this long for handlers; default 10000 */
-        unsigned stream_queue_max;       /* queued messages per call; default 256 */
+        unsigned stream_queue_max;       /* queued messages per call; default 65536 */
+        size_t stream_queue_bytes;       /* queued bytes per call; default 64 MiB */
 };
 
 /* Calls grpc_init(); gs_server_free() calls grpc_shutdown(). */

@@ -38,9 +38,10 @@ struct gs_call {
         struct gs_peer peer;
         int cancelled; /* written by RECV_CLOSE_ON_SERVER */
 
-        pthread_mutex_t mu;   /* protects everything below */
-        grpc_byte_buffer **q; /* ring of packed messages waiting to be sent */
-        unsigned q_head, q_len, q_cap;
+        pthread_mutex_t mu;            /* protects everything below */
+        grpc_byte_buffer **q;          /* ring of packed messages waiting to be sent */
+        unsigned q_head, q_len, q_cap; /* q_cap grows by doubling up to stream_queue_max + 1 */
+        size_t q_bytes;                /* bytes queued, for stream_queue_bytes */
         grpc_byte_buffer *in_flight;
         grpc_slice status_details; /* kept until the final batch completes (P14) */
         grpc_status_code code;
@@ -90,6 +91,7 @@ static void drop_queue_locked(struct gs_call *c)
                 c->q_head = (c->q_head + 1) % c->q_cap;
                 c->q_len--;
         }
+        c->q_bytes = 0;
 }
 
 static void call_free(struct gs_call *c)
@@ -163,10 +165,43 @@ int gs_post_generic(struct gs_server *s)
 
 /* ---- sending ---- */
 
-static void push_locked(struct gs_call *c, grpc_byte_buffer *bb)
+/*
+ * Makes room for one more message. The ring starts small and doubles, so that an idle Watch
+ * stream costs little while a replay of 10,000 results still fits; its ceiling is one slot
+ * above stream_queue_max, so that a final reply always fits.
+ */
+static int grow_queue_locked(struct gs_call *c)
 {
+        unsigned max = c->srv->opt.stream_queue_max + 1, cap;
+        grpc_byte_buffer **v;
+
+        if (c->q_len < c->q_cap)
+                return 0;
+        if (c->q_cap >= max)
+                return -ENOBUFS;
+        cap = c->q_cap ? (c->q_cap > max / 2 ? max : c->q_cap * 2) : (max < 16 ? max : 16);
+        v = malloc(cap * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        for (unsigned i = 0; i < c->q_len; i++) /* unwrap the ring */
+                v[i] = c->q[(c->q_head + i) % c->q_cap];
+        free(c->q);
+        c->q = v;
+        c->q_cap = cap;
+        c->q_head = 0;
+        return 0;
+}
+
+static int push_locked(struct gs_call *c, grpc_byte_buffer *bb)
+{
+        int r = grow_queue_locked(c);
+
+        if (r < 0)
+                return r;
         c->q[(c->q_head + c->q_len) % c->q_cap] = bb;
         c->q_len++;
+        c->q_bytes += grpc_byte_buffer_length(bb);
+        return 0;
 }
 
 static grpc_byte_buffer *pop_locked(struct gs_call *c)
@@ -175,17 +210,16 @@ static grpc_byte_buffer *pop_locked(struct gs_call *c)
 
         c->q_head = (c->q_head + 1) % c->q_cap;
         c->q_len--;
+        c->q_bytes -= grpc_byte_buffer_length(bb);
         return bb;
 }
 
-static int ensure_queue_locked(struct gs_call *c)
+/* A slow reader must not pin unbounded memory; one message alone is always accepted. */
+static bool queue_full_locked(const struct gs_call *c, size_t len)
 {
-        if (c->q)
-                return 0;
-        /* One slot more than the limit, so that a final reply always fits. */
-        c->q_cap = c->srv->opt.stream_queue_max + 1;
-        c->q = calloc(c->q_cap, sizeof(*c->q));
-        return c->q ? 0 : -ENOMEM;
+        const struct gs_server_options *o = &c->srv->opt;
+
+        return c->q_len >= o->stream_queue_max || (c->q_len && c->q_bytes + len > o->stream_queue_bytes);
 }
 
 static void mark_gone_locked(struct gs_call *c)
@@ -277,14 +311,12 @@ int gs_stream_send(struct gs_call *c, const ProtobufCMessage *msg)
         pthread_mutex_lock(&c->mu);
         if (c->gone || c->ended)
                 r = -EPIPE;
-        else if (c->q_len >= c->srv->opt.stream_queue_max)
+        else if (queue_full_locked(c, grpc_byte_buffer_length(bb)))
                 r = -ENOBUFS;
         else
-                r = ensure_queue_locked(c);
-        if (r == 0) {
-                push_locked(c, bb);
+                r = push_locked(c, bb);
+        if (r == 0)
                 kick_locked(c);
-        }
         pthread_mutex_unlock(&c->mu);
         if (r < 0)
                 grpc_byte_buffer_destroy(bb);
@@ -308,12 +340,10 @@ static void call_end(struct gs_call *c, grpc_byte_buffer *bb, grpc_status_code c
         grpc_slice_unref(c->status_details);
         c->status_details = grpc_slice_from_copied_string(msg ? msg : "");
         if (bb && !c->gone) {
-                if (ensure_queue_locked(c) == 0) {
-                        push_locked(c, bb);
+                if (push_locked(c, bb) == 0)
                         bb = NULL;
-                } else {
+                else
                         c->code = GRPC_STATUS_RESOURCE_EXHAUSTED; /* never OK without the reply */
-                }
         }
         kick_locked(c);
         pthread_mutex_unlock(&c->mu);

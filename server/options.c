@@ -410,8 +410,10 @@ static int json_runtime(struct rd_options *o, const struct optdef *d, struct jso
                 if (!json_object_is_type(rt_path, json_type_string))
                         return fail_value(c, d, "expected a path string for each runtime",
                                           json_shown(shown, sizeof(shown), rt_path));
-                r = set_runtime(o, d, rt_name, strlen(rt_name), json_object_get_string(rt_path),
-                                json_shown(shown, sizeof(shown), rt_path), c);
+                snprintf(shown, sizeof(shown), "\"%.30s\": \"%.40s\"", rt_name,
+                         json_object_get_string(rt_path));
+                r = set_runtime(o, d, rt_name, strlen(rt_name), json_object_get_string(rt_path), shown,
+                                c);
                 if (r < 0)
                         return r;
         }

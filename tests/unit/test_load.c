@@ -4,7 +4,6 @@
  * load leaves every file exactly as it was.
  */
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -693,6 +692,21 @@ START_TEST(an_unreadable_state_file_falls_back_and_says_why)
 }
 END_TEST
 
+START_TEST(a_bad_number_in_the_fallback_state_fails_the_load)
+{
+        struct rs_container *c = NULL;
+        struct rs_error err = {0};
+
+        put("config.v2.json", "{\"CommonConfig\": {\"id\": \"" ID "\", \"Name\": \"web\"}, "
+                              "\"State\": {\"ExitCode\": 137, \"Pid\": 1e9}}");
+        mutate("container_state.json", M_CONTENT, "{\"Running\": tr", 0);
+        ck_assert_int_eq(load(&c, &err), -ERANGE);
+        ck_assert_int_eq(err.reason, RS_REASON_CONFIG_CORRUPT);
+        ck_assert_str_eq(err.msg, "config.v2.json: \"State.Pid\" is not an integer");
+        ck_assert_ptr_null(c);
+}
+END_TEST
+
 /* ---- failures ---- */
 
 struct fail_row {
@@ -1016,6 +1030,7 @@ static Suite *load_suite(void)
         tcase_add_test(num, good_numbers_keep_their_values);
         tcase_add_test(fallback, a_missing_state_file_falls_back_to_the_config_state);
         tcase_add_test(fallback, a_modern_empty_config_state_falls_back_to_unknown);
+        tcase_add_test(fallback, a_bad_number_in_the_fallback_state_fails_the_load);
         tcase_add_loop_test(fallback, an_unreadable_state_file_falls_back_and_says_why, 0,
                             (int)ARRAY_SIZE(unreadable_rows));
         tcase_add_loop_test(fail, load_failure_table, 0, (int)ARRAY_SIZE(fail_rows));

@@ -318,6 +318,10 @@ static const struct {
     {"{\"runtime\": \"runc\"}", "key \"runtime\": expected an object {\"NAME\": \"PATH\"} or an array"},
     {"{\"runtime\": {\"runc\": 1}}", "key \"runtime\": expected a path string for each runtime, got 1"},
     {"{\"runtime\": [\"runc\"]}", "key \"runtime\": expected NAME=PATH, got \"runc\""},
+    {"{\"runtime\": {\"a/b\": \"/x\"}}",
+     "key \"runtime\": expected NAME=PATH with NAME an engine directory name, got \"a/b\": \"/x\""},
+    {"{\"runtime\": {\"runc\": \"rel/runc\"}}",
+     "key \"runtime\": expected NAME=PATH with PATH absolute or a command name, got \"runc\": \"rel/runc\""},
     {"{\"runtime\": [7]}", "key \"runtime\": expected \"NAME=PATH\" strings, got 7"},
     {"{\"listen\": \"7443\"}", "key \"listen\": expected HOST:PORT"},
     {"{\"wrokers\": 4}", "unknown key \"wrokers\""},
@@ -336,7 +340,8 @@ START_TEST(bad_config_files_name_the_file_and_the_key)
         char *expected = NULL;
 
         ck_assert_int_gt(asprintf(&expected, "%s: %s", path, bad_files[_i].message), 0);
-        ck_assert_int_lt(load(&(struct rd_options){0}, "--config", path, NULL), 0);
+        ck_assert_msg(load(&(struct rd_options){0}, "--config", path, NULL) < 0, "accepted %s",
+                      bad_files[_i].json);
         ck_assert_msg(strncmp(err, expected, strlen(expected)) == 0, "got \"%s\"\nwanted \"%s\"", err,
                       expected);
         free(expected);
@@ -401,8 +406,9 @@ START_TEST(bad_flags_name_the_flag)
 
         for (size_t i = 0; i < 4 && bad_flags[_i].args[i]; i++)
                 argv[argc++] = (char *)bad_flags[_i].args[i];
-        ck_assert_int_lt(
-            rd_options_load_at(argc, argv, missing_default, &(struct rd_options){0}, err, sizeof(err)), 0);
+        ck_assert_msg(
+            rd_options_load_at(argc, argv, missing_default, &(struct rd_options){0}, err, sizeof(err)) < 0,
+            "accepted %s %s", argv[1], argc > 2 ? argv[2] : "");
         ck_assert_msg(strncmp(err, bad_flags[_i].message, strlen(bad_flags[_i].message)) == 0,
                       "got \"%s\"\nwanted \"%s\"", err, bad_flags[_i].message);
 }
