@@ -1,6 +1,7 @@
 /* container.c - the loaded container's destructor and iSulad's status derivation. */
 #include "container.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,4 +47,23 @@ rs_status rs_state_status(const struct rs_state *s)
         if (strcmp(s->started_at, RS_DEFAULT_TIME) == 0 && strcmp(s->finished_at, RS_DEFAULT_TIME) == 0)
                 return RS_STATUS_CREATED;
         return RS_STATUS_STOPPED;
+}
+
+void rs_state_set_stopped(struct rs_state *s, int exit_code, const char *now)
+{
+        s->running = s->paused = s->restarting = s->starting = false;
+        s->exit_code = exit_code;
+        s->pid = s->ppid = 0;
+        s->start_time = s->p_start_time = 0;
+        if (now) {
+                snprintf(s->finished_at, sizeof(s->finished_at), "%s", now);
+                s->has_finished_at = true;
+        }
+        /* Deliberate difference: iSulad leaves an absent StartedAt absent, so the state still
+         * derives as UNKNOWN and every later restore stops it again (and rewrites the file).
+         * Recording iSulad's own "never" value makes it derive as stopped, once. */
+        if (!s->has_started_at) {
+                snprintf(s->started_at, sizeof(s->started_at), "%s", RS_DEFAULT_TIME);
+                s->has_started_at = true;
+        }
 }

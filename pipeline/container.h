@@ -29,7 +29,7 @@ struct rs_state {
         int pid, ppid;
         uint64_t start_time, p_start_time;
         bool has_started_at, has_finished_at, has_error;
-        char started_at[RS_TIME_MAX];   /* truncated copies; only compared, never written back */
+        char started_at[RS_TIME_MAX];   /* a longer value on disk is kept there unless changed */
         char finished_at[RS_TIME_MAX];
         bool has_health;
         char health_status[16];         /* "starting", "healthy", "unhealthy", "none" */
@@ -85,3 +85,10 @@ static inline void rs_container_freep(struct rs_container **c)
  *            -> else                                => STOPPED
  */
 rs_status rs_state_status(const struct rs_state *s);
+
+/*
+ * iSulad's container_state_set_stopped(): not running, paused, restarting or starting;
+ * ExitCode = exit_code; the 4-tuple zeroed; FinishedAt = now (an iSulad timestamp, NULL keeps
+ * it). An absent StartedAt becomes "0001-01-01T00:00:00Z" so the status derives as stopped.
+ */
+void rs_state_set_stopped(struct rs_state *s, int exit_code, const char *now);

@@ -73,19 +73,6 @@ static int decide_after_gc(struct run *r)
         return set_restart(r, d.should_restart, d.should_restart ? RS_RESTART_GC_BACKOFF_MS : 0, reason);
 }
 
-/* iSulad's container_state_set_stopped(). */
-static void set_stopped(struct rs_state *st, int exit_code, const char *now)
-{
-        st->running = st->paused = st->restarting = st->starting = false;
-        st->exit_code = exit_code;
-        st->pid = st->ppid = 0;
-        st->start_time = st->p_start_time = 0;
-        if (now) {
-                snprintf(st->finished_at, sizeof(st->finished_at), "%s", now);
-                st->has_finished_at = true;
-        }
-}
-
 /*
  * restore_supervisor failed: as iSulad, the container is stopped with exit code 255 and
  * handed to GC. GC gets what is still alive of the old identity: iSulad passes only
@@ -104,7 +91,7 @@ static int force_stop(struct run *r)
                 gc->ppid = r->st.ppid;
                 gc->p_start_time = r->st.p_start_time;
         }
-        set_stopped(&r->st, FORCED_STOP_EXIT_CODE, r->ctx->now);
+        rs_state_set_stopped(&r->st, FORCED_STOP_EXIT_CODE, r->ctx->now);
         r->rep.state_changed = true;
         r->rep.to_gc = true;
         return decide_after_gc(r);

@@ -25,16 +25,6 @@ static void set_time(char dst[RS_TIME_MAX], bool *has, const char *now)
         *has = true;
 }
 
-/* container_state_set_stopped(s, exit_code) */
-static void set_stopped(struct rs_state *s, int exit_code, const char *now)
-{
-        s->running = s->starting = s->restarting = s->paused = false;
-        s->exit_code = exit_code;
-        s->pid = s->ppid = 0;
-        s->start_time = s->p_start_time = 0;
-        set_time(s->finished_at, &s->has_finished_at, now);
-}
-
 /* container_state_set_running(s, info, initial) */
 static void set_running(struct rs_state *s, const struct rs_process *p, bool initial,
                         const char *now)
@@ -75,7 +65,7 @@ static void force_stop(const struct rs_sync_input *in, struct rs_sync_output *ou
                 out->gc.ppid = p->ppid;
                 out->gc.p_start_time = p->p_start_time;
         }
-        set_stopped(&out->state, 255, in->now);
+        rs_state_set_stopped(&out->state, 255, in->now);
 }
 
 /* The failure branch of restore_running/paused_container(): only the shim may still live. */
@@ -89,7 +79,7 @@ static void lose_process(const struct rs_sync_input *in, struct rs_sync_output *
                 out->gc.ppid = p->ppid;
                 out->gc.p_start_time = p->p_start_time;
         }
-        set_stopped(&out->state, 255, in->now);
+        rs_state_set_stopped(&out->state, 255, in->now);
 }
 
 /* restore_running_container() / restore_paused_container() */

@@ -25,6 +25,7 @@
 #define GS_DEFAULT_DRAIN_MS    10000
 #define GS_DEFAULT_QUEUE       65536 /* a Watch replay sends one event per container */
 #define GS_DEFAULT_QUEUE_BYTES (64u << 20)
+#define GS_QUEUE_CEILING       (1u << 24) /* so that stream_queue_max + 1 cannot wrap */
 #define GS_PEM_MAX             (1u << 20)
 #define GS_GROUPS_MAX          65536 /* the kernel's NGROUPS_MAX */
 
@@ -99,6 +100,8 @@ static void apply_defaults(struct gs_server_options *o)
                 o->drain_ms = GS_DEFAULT_DRAIN_MS;
         if (!o->stream_queue_max)
                 o->stream_queue_max = GS_DEFAULT_QUEUE;
+        if (o->stream_queue_max > GS_QUEUE_CEILING)
+                o->stream_queue_max = GS_QUEUE_CEILING;
         if (!o->stream_queue_bytes)
                 o->stream_queue_bytes = GS_DEFAULT_QUEUE_BYTES;
 }

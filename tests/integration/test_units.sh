@@ -24,6 +24,7 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=${1:-$src/build}
+[ -d "$build" ] && build=$(cd "$build" && pwd) # ExecStart= needs an absolute path
 deploy=$src/deploy
 # Overall exposure of restored.service by `systemd-analyze security` (0 = locked down,
 # 10 = unprotected) was 5.1 when written; 6.0 leaves room for systemd's scoring changes.
