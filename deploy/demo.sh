@@ -9,8 +9,10 @@
 #      `restorectl list --outcome failed`, and stops it again. Nothing outside the temporary
 #      directory and ./build is touched.
 # Exit status 0 when everything ran (the two failed containers are expected).
+# BUILD_DIR=dir builds and runs from another build tree (default: build).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+build=${BUILD_DIR:-build}
 
 pkgs=(build-essential cmake pkg-config libgrpc-dev protobuf-compiler protobuf-c-compiler
       libprotobuf-c-dev libjson-c-dev libsystemd-dev check grpc-proto python3 python3-grpcio
@@ -31,13 +33,13 @@ if [ ${#missing[@]} -gt 0 ]; then
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-say "==> building (cmake -S . -B build && cmake --build build -j2)"
-mkdir -p build
-if ! { cmake -S . -B build && cmake --build build -j2; } >build/demo-build.log 2>&1; then
-        tail -40 build/demo-build.log >&2
-        die "build failed (full log: build/demo-build.log)"
+say "==> building (cmake -S . -B $build && cmake --build $build -j2)"
+mkdir -p "$build"
+if ! { cmake -S . -B "$build" && cmake --build "$build" -j2; } >"$build/demo-build.log" 2>&1; then
+        tail -40 "$build/demo-build.log" >&2
+        die "build failed (full log: $build/demo-build.log)"
 fi
-echo "built build/bin/restored and build/bin/restorectl (log: build/demo-build.log)"
+echo "built $build/bin/restored and $build/bin/restorectl (log: $build/demo-build.log)"
 
 tmp=$(mktemp -d -t restored-demo.XXXXXX)
 daemon_pid=
@@ -61,7 +63,7 @@ say "==> writing a demo iSulad graph to $tmp/graph"
 
 sock=$tmp/restore.sock
 say "==> starting: restored --graph $tmp/graph --state $tmp/state --socket $sock"
-build/bin/restored --graph "$tmp/graph" --state "$tmp/state" --socket "$sock" \
+"$build/bin/restored" --graph "$tmp/graph" --state "$tmp/state" --socket "$sock" \
         >"$tmp/restored.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 100); do
@@ -76,7 +78,7 @@ done
 ctl() {
         local rc=0
         say "\$ restorectl $*"
-        build/bin/restorectl --socket "$sock" "$@" || rc=$?
+        "$build/bin/restorectl" --socket "$sock" "$@" || rc=$?
         [ "$rc" = 0 ] || [ "$rc" = 3 ] || die "restorectl $* exited $rc"
 }
 ctl restore

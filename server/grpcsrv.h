@@ -88,7 +88,7 @@ struct gs_server_options {
         unsigned threads;                /* workers; default 4 */
         size_t max_recv_msg;             /* default 4 MiB; larger requests: RESOURCE_EXHAUSTED */
         size_t max_send_msg;             /* default 256 MiB */
-        unsigned max_concurrent_streams; /* per connection; default 64 */
+        unsigned max_concurrent_streams; /* per connection; default 100 */
         unsigned grace_ms;               /* shutdown grace before cancelling calls; default 2000 */
         unsigned drain_ms;               /* after cancelling, wait this long for handlers; default 10000 */
         unsigned stream_queue_max;       /* queued messages per call; default 65536 */
@@ -97,7 +97,7 @@ struct gs_server_options {
 
 /* Calls grpc_init(); gs_server_free() calls grpc_shutdown(). */
 int gs_server_new(const struct gs_server_options *opt, struct gs_server **ret);
-/* Before gs_server_start(). The path and method strings must outlive the server. */
+/* Before gs_server_start(). The path is copied; `input` and `userdata` must outlive the server. */
 int gs_server_add_method(struct gs_server *s, const struct gs_method *m);
 /* Before gs_server_start(). Without an authorizer every call is allowed. */
 void gs_server_set_authorizer(struct gs_server *s, gs_authorize_fn fn, void *userdata);
