@@ -1,0 +1,211 @@
+"""Socket activation and the sd_notify protocol, with systemd's own tools.
+
+systemd-socket-activate (from the systemd package) creates the listening socket, waits for the
+first connection and then execs restored with LISTEN_FDS/LISTEN_PID, as restored.socket does
+under PID 1. NOTIFY_SOCKET points at a datagram socket this test binds, so every READY=1,
+STATUS=... and STOPPING=1 restored sends is seen, in order, as systemd would see it.
+
+Checked: a real client call (python grpcio and restorectl) through the activated socket; the
+daemon serves the passed socket and does not create its own --socket; READY=1 and STATUS=
+lines; with --restore-on-start, READY=1 only once that restore has finished (the restore is
+made slow on purpose: live shims and a runtime that answers after SLOW seconds); STOPPING=1 on
+SIGTERM, exit 0, and the socket systemd made is left in place.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import RESTORECTL, RESTORED, _empty_config, graphgen, grpc, pb, pb_grpc
+from test_health import NAMES, SLOW, check, make_shims_alive, slow_runtime
+
+ACTIVATE = shutil.which("systemd-socket-activate") or "/usr/bin/systemd-socket-activate"
+# systemd-socket-activate hands its child only TERM, PATH, USER, HOME and what -E names: keep
+# the sanitizer settings of an ASan run (tests/run.sh) for the daemon.
+PASS_ENV = ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS")
+
+
+class Notify:
+    """The NOTIFY_SOCKET side of sd_notify: a datagram socket and a reader thread."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.sock.settimeout(0.2)
+        self.msgs = []  # (monotonic time, text)
+        self.cond = threading.Condition()
+        self.stopped = False
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        while not self.stopped:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            with self.cond:
+                self.msgs.append((time.monotonic(), data.decode(errors="replace")))
+                self.cond.notify_all()
+
+    def lines(self):
+        """Every assignment received, in order: [(time, index of datagram, "KEY=value")]."""
+        with self.cond:
+            return [(t, i, line) for i, (t, m) in enumerate(self.msgs) for line in m.split("\n") if line]
+
+    def wait_for(self, pred, timeout=30):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for t, i, line in self.lines():
+                    if pred(line):
+                        return t, i, line
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("no notification matching within %ss; got %r" %
+                                         (timeout, [m for _, m in self.msgs]))
+                self.cond.wait(left)
+
+    def close(self):
+        self.stopped = True
+        self.thread.join(5)
+        self.sock.close()
+
+
+class ActivatedDaemon:
+    """restored started by systemd-socket-activate on `sock`, notifying `notify` (a path)."""
+
+    def __init__(self, tmp, graph, state, sock, notify=None, args=()):
+        self.sock = sock
+        self.own_socket = os.path.join(tmp, "not-used.sock")  # --socket: must stay unused
+        self.log_path = os.path.join(tmp, "activated.log")
+        cmd = [ACTIVATE, "-l", sock]
+        if notify:
+            cmd += ["-E", "NOTIFY_SOCKET=" + notify]
+        for k in PASS_ENV:
+            if k in os.environ:
+                cmd += ["-E", "%s=%s" % (k, os.environ[k])]
+        cmd += [RESTORED, "--graph", graph, "--state", state, "--socket", self.own_socket,
+                "--config", _empty_config()] + list(args)
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(sock):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("systemd-socket-activate did not create %s:\n%s" % (sock, self.output()))
+            time.sleep(0.02)
+
+    def output(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def channel(self):
+        return grpc.insecure_channel("unix:" + self.sock)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if not self.log.closed:
+            self.log.close()
+        return self.proc.returncode
+
+
+class SocketActivation(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="restored-sa-")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.graph = os.path.join(self.tmp, "graph")
+        self.state = os.path.join(self.tmp, "state")
+        self.manifest = graphgen(self.graph, self.state, "demo", seed=13)
+        self.sock = os.path.join(self.tmp, "restore.sock")
+        self.notify = Notify(os.path.join(self.tmp, "notify.sock"))
+        self.addCleanup(self.notify.close)
+
+    def activate(self, args=()):
+        d = ActivatedDaemon(self.tmp, self.graph, self.state, self.sock, self.notify.path, args)
+        self.addCleanup(d.stop, signal.SIGKILL)
+        return d
+
+    def test_activated_socket_serves_clients_and_notifies_ready_status_stopping(self):
+        d = self.activate()
+        time.sleep(0.3)
+        self.assertEqual(self.notify.msgs, [], "restored runs only once a client connects")
+        self.assertIsNone(d.proc.poll())
+
+        # The first connection starts restored; the call waits in the socket's backlog.
+        stub = pb_grpc.RestoreStub(d.channel())
+        first = stub.ListRestored(pb.ListRestoredRequest(), timeout=30)
+        self.assertEqual(first.summary.generation, 0, "nothing restored yet")
+        self.assertEqual(first.summary.phase, pb.PHASE_IDLE)
+
+        _, ready_i, _ = self.notify.wait_for(lambda l: l == "READY=1", timeout=15)
+        status = [l for _, i, l in self.notify.lines() if l.startswith("STATUS=")]
+        self.assertTrue(status, "a STATUS= line comes with READY=1")
+        self.assertIn("no restore has run yet", status[0])
+
+        out = d.output()
+        self.assertIn("serving the socket passed by systemd (fd 3)", out)
+        self.assertFalse(os.path.exists(d.own_socket), "--socket is not created when systemd passes one")
+        self.assertNotIn("listening on " + d.own_socket, out)
+
+        # Real work through the activated socket: a restore, health, and the CLI.
+        resp = stub.RestoreAll(pb.RestoreAllRequest(), timeout=60)
+        self.assertEqual(resp.summary.total, self.manifest["total"])
+        self.assertEqual(resp.summary.failed, self.manifest["failed"])
+        self.assertEqual(NAMES[check(d.channel())], "SERVING")
+        _, _, done = self.notify.wait_for(lambda l: l.startswith("STATUS=generation 1:"), timeout=10)
+        self.assertIn("%d restored, %d failed of %d" % (resp.summary.restored, resp.summary.failed,
+                                                        resp.summary.total), done)
+        p = subprocess.run([RESTORECTL, "--socket", self.sock, "-o", "json", "list"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 3, "restorectl list: exit 3 as some containers failed\n" + p.stderr)
+        self.assertIn('"containers"', p.stdout)
+        # Only one READY=1, however many clients came.
+        self.assertEqual([l for _, _, l in self.notify.lines()].count("READY=1"), 1)
+
+        d.proc.send_signal(signal.SIGTERM)
+        _, stop_i, _ = self.notify.wait_for(lambda l: l == "STOPPING=1", timeout=15)
+        self.assertGreater(stop_i, ready_i)
+        self.assertEqual(d.proc.wait(timeout=20), 0, d.output())
+        self.assertTrue(os.path.exists(self.sock), "the socket systemd made is systemd's to remove")
+
+    def test_restore_on_start_ready_only_after_that_restore(self):
+        make_shims_alive(self)
+        d = self.activate(["--restore-on-start", "--runtime", "runc=" + slow_runtime(self)])
+        t0 = time.monotonic()
+        ch = d.channel()
+        # This call starts restored, and is answered while the start-up restore still runs.
+        self.assertEqual(NAMES[check(ch, timeout=30)], "NOT_SERVING")
+        self.assertNotIn("READY=1", [l for _, _, l in self.notify.lines()],
+                         "READY=1 before the start-up restore finished")
+        progress = self.notify.wait_for(lambda l: l.startswith("STATUS=restoring generation 1"), timeout=15)
+
+        t_ready, ready_i, _ = self.notify.wait_for(lambda l: l == "READY=1", timeout=60)
+        self.assertEqual(NAMES[check(ch)], "SERVING", "health is SERVING by the time systemd hears READY=1")
+        self.assertGreaterEqual(t_ready - t0, SLOW, "READY=1 came before the slow restore could finish")
+        _, done_i, done = self.notify.wait_for(lambda l: l.startswith("STATUS=generation 1:"), timeout=1)
+        self.assertLessEqual(done_i, ready_i, "the final STATUS= precedes READY=1")
+        self.assertLess(progress[1], ready_i, "progress STATUS= lines precede READY=1")
+        self.assertIn("of %d" % self.manifest["total"], done)
+        lines = [l for _, _, l in self.notify.lines()]
+        self.assertEqual(lines.count("READY=1"), 1)
+
+        self.assertEqual(d.stop(signal.SIGTERM), 0, d.output())
+        self.notify.wait_for(lambda l: l == "STOPPING=1", timeout=5)
+
+
+if __name__ == "__main__":
+    unittest.main()
