@@ -18,7 +18,9 @@ pkgs=(build-essential cmake pkg-config libgrpc-dev protobuf-compiler protobuf-c-
       libprotobuf-c-dev libjson-c-dev libsystemd-dev check grpc-proto python3 python3-grpcio
       python3-grpc-tools runc)
 
-say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+say() {
+        if [ -t 1 ]; then printf '\n\033[1m%s\033[0m\n' "$*"; else printf '\n%s\n' "$*"; fi
+}
 die() { echo "demo.sh: $*" >&2; exit 1; }
 
 missing=()
@@ -87,8 +89,8 @@ ctl list --outcome failed
 say "==> what you see"
 echo "Containers recorded as running, paused, restarting or starting have no live process on this"
 echo "machine, so restored finds them stopped: exit code 255, handed to GC (skip-gc), as iSulad does."
-echo "Stopped ones get their restart policy applied (restart / keep-stopped) and --rm ones are removed;"
-echo "the two broken containers fail with a stage, a reason and the file at fault, and are left untouched."
+echo "For stopped ones it reports iSulad's decision: restart (policy), keep-stopped, or auto-remove (--rm)."
+echo "The two broken containers fail with a stage, a reason and the file at fault; their files are untouched."
 
 say "==> stopping restored"
 kill -TERM "$daemon_pid"

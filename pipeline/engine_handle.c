@@ -88,12 +88,24 @@ static void rerun(struct rs_engine *e, struct rs_settle_ctx *ctx, const char *ru
                 free(res->error);
                 res->error = strdup(err.msg);
         } else {
+                struct rs_state orig = c->state;
                 rs_settle_container(ctx, c, res, &gc);
+                /* garbage.json before the state file, as in a restore pass (engine_run.c). */
+                if (res->outcome != RS_OUTCOME_FAILED && gc.add &&
+                    (rs_settle_gc_add(ctx, res->id, runtime, &gc.proc) < 0 ||
+                     rs_settle_gc_save(ctx, &err) < 0)) {
+                        res->outcome = RS_OUTCOME_FAILED;
+                        res->stage = RS_STAGE_SYNC;
+                        res->reason = err.reason ? err.reason : RS_REASON_IO_ERROR;
+                        res->action = RS_ACTION_NONE;
+                        free(res->error);
+                        res->error = strdup(err.msg[0] ? err.msg : "cannot record it for GC");
+                } else if (res->outcome != RS_OUTCOME_FAILED) {
+                        rs_settle_save(ctx, c, &orig, res);
+                }
         }
         if (res->action == RS_ACTION_RESTART)
                 res->restart.delay_ms = rs_restart_delay_ms(0, e->max_parallel_restarts);
-        if (gc.add && rs_settle_gc_add(ctx, res->id, runtime, &gc.proc) == 0)
-                (void)rs_settle_gc_save(ctx, &err);
         rs_container_free(c);
 }
 

@@ -118,11 +118,20 @@ int rs_settle_verify(const struct rs_settle_ctx *ctx, const struct rs_container 
                      struct rs_error *err);
 
 /*
- * Sync, handle and (unless dry run) the crash-safe state write-back for one registered
- * container. Fills res (outcome FAILED with stage and reason on failure) and *ret_gc.
+ * Sync and handle one registered container, in memory only. Fills res (outcome FAILED with
+ * stage and reason on failure) and *ret_gc (what it asks of garbage.json).
  */
 void rs_settle_container(const struct rs_settle_ctx *ctx, struct rs_container *c,
                          struct rs_result *res, struct rs_gc_request *ret_gc);
+
+/*
+ * The crash-safe container_state.json write-back (nothing in a dry run or when c->state still
+ * equals orig). Call only after garbage.json holds the container's GC entry, if it needs one:
+ * a state that says "stopped (255)" without its GC entry would leave the shim uncollected.
+ * On failure res becomes FAILED at STAGE_HANDLE.
+ */
+void rs_settle_save(const struct rs_settle_ctx *ctx, struct rs_container *c,
+                    const struct rs_state *orig, struct rs_result *res);
 
 /* Queues one garbage.json entry (serially, after the pass); then saves once. No-ops in a dry
  * run or when garbage.json was unreadable. */

@@ -29,6 +29,7 @@ struct item {
         struct rs_container *c;   /* loaded, until published */
         struct rs_result res;     /* built up stage by stage */
         struct rs_gc_request gc;  /* what settle asks of garbage.json */
+        struct rs_state orig;     /* the state as loaded: write-back only if it changed */
         bool failed;
 };
 
@@ -288,51 +289,97 @@ static void settle_one(void *userdata, size_t i)
         struct item *it = &p->items[i];
 
         if (!it->failed) {
+                it->orig = it->c->state;
                 rs_settle_container(&p->settle, it->c, &it->res, &it->gc);
                 it->failed = it->res.outcome == RS_OUTCOME_FAILED;
                 if (it->failed)
                         rs_engine_publish(p->e, i, &it->res);
         }
+        if (it->failed) {
+                rs_container_free(it->c);
+                it->c = NULL;
+        }
         progress_tick(p);
 }
 
 /*
+ * garbage.json first, in one crash-safe write: a container_state.json that says "stopped
+ * (255)" must never exist without the GC entry that gets its shim collected. If garbage.json
+ * cannot be written, the containers that needed an entry fail and keep their files as they were.
+ */
+static void commit_gc(struct pass *p)
+{
+        struct rs_error err = { 0 };
+        bool any = false;
+
+        for (size_t i = 0; i < p->n; i++) {
+                struct item *it = &p->items[i];
+                if (!it->failed && it->gc.add &&
+                    rs_settle_gc_add(&p->settle, it->res.id, it->res.runtime, &it->gc.proc) > 0)
+                        any = true;
+        }
+        if (!any || rs_settle_gc_save(&p->settle, &err) >= 0)
+                return;
+        rs_error_prefix(&err, "its files were left as they were: cannot record it for GC: ");
+        for (size_t i = 0; i < p->n; i++) {
+                struct item *it = &p->items[i];
+                if (it->failed || !it->gc.add)
+                        continue;
+                it->failed = true;
+                it->res.outcome = RS_OUTCOME_FAILED;
+                it->res.stage = RS_STAGE_SYNC;
+                it->res.reason = err.reason ? err.reason : RS_REASON_IO_ERROR;
+                it->res.action = RS_ACTION_NONE;
+                free(it->res.error);
+                it->res.error = strdup(err.msg);
+                rs_engine_publish(p->e, i, &it->res);
+                rs_container_free(it->c);
+                it->c = NULL;
+        }
+}
+
+static void save_one(void *userdata, size_t i)
+{
+        struct pass *p = userdata;
+        struct item *it = &p->items[i];
+
+        if (!it->failed) {
+                rs_settle_save(&p->settle, it->c, &it->orig, &it->res);
+                it->failed = it->res.outcome == RS_OUTCOME_FAILED;
+                if (it->failed)
+                        rs_engine_publish(p->e, i, &it->res);
+        }
+        /* The result holds all that is left to say: drop the JSON documents now. */
+        rs_container_free(it->c);
+        it->c = NULL;
+}
+
+/*
  * Serial, in result order: restart delays are staggered by position (the first restarts 5 s
- * after restore, at most --max-parallel-restarts per wave, CONTRACT §4.7), garbage.json gets
- * its new entries in one crash-safe write, then the results go live.
+ * after restore, at most --max-parallel-restarts per wave, CONTRACT §4.7), then the results
+ * go live; re-attached processes are watched from then on.
  */
 static void publish_all(struct pass *p)
 {
         unsigned restarts = 0;
-        struct rs_error err = { 0 };
 
-        for (size_t i = 0; i < p->n; i++) {
-                struct item *it = &p->items[i];
-
-                if (it->failed)
-                        continue;
-                if (it->res.action == RS_ACTION_RESTART)
-                        it->res.restart.delay_ms =
-                                rs_restart_delay_ms(restarts++, p->e->max_parallel_restarts);
-                if (it->gc.add)
-                        rs_settle_gc_add(&p->settle, it->res.id, it->res.runtime, &it->gc.proc);
-        }
-        /* A failed garbage.json write fails no container: each state file already says
-         * stopped (255), which is what a later restore or iSulad finds. */
-        (void)rs_settle_gc_save(&p->settle, &err);
         for (size_t i = 0; i < p->n; i++) {
                 struct item *it = &p->items[i];
                 bool watch = !it->failed && !p->job->dry_run && it->res.action == RS_ACTION_REATTACH;
                 struct rs_process proc = it->res.process;
+                char *runtime = watch ? strdup(it->res.runtime) : NULL;
+                char *dir = watch ? strdup(it->res.dir) : NULL;
 
+                if (!it->failed && it->res.action == RS_ACTION_RESTART)
+                        it->res.restart.delay_ms =
+                                rs_restart_delay_ms(restarts++, p->e->max_parallel_restarts);
                 if (!it->failed)
                         rs_engine_publish(p->e, i, &it->res);
                 /* Watched after publishing, so an exit seen at once finds the result to mark. */
-                if (watch)
-                        rs_engine_watch(p->e, it->c->runtime, it->c->dir_name, proc.pid,
-                                        proc.start_time);
-                rs_container_free(it->c);
-                it->c = NULL;
+                if (runtime && dir)
+                        rs_engine_watch(p->e, runtime, dir, proc.pid, proc.start_time);
+                free(runtime);
+                free(dir);
                 rs_result_done(&it->res);
         }
 }
@@ -396,6 +443,9 @@ void rs_engine_run(struct rs_engine *e, const struct rs_job *job)
         register_all(&p);
         progress_emit(&p, true);
         run_stage(&p, RS_STAGE_SYNC, settle_one);
+        commit_gc(&p);
+        progress_begin(&p, RS_STAGE_HANDLE);
+        rs_parallel_for(job->workers, p.n, save_one, &p);
         publish_all(&p);
         pass_done(&p);
         rs_engine_finish_generation(e);

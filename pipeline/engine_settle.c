@@ -148,9 +148,7 @@ static int settle_handle(const struct rs_settle_ctx *ctx, struct rs_container *c
 void rs_settle_container(const struct rs_settle_ctx *ctx, struct rs_container *c,
                          struct rs_result *res, struct rs_gc_request *ret_gc)
 {
-        struct rs_state orig = c->state;
         struct rs_error err = { 0 };
-        bool written = false;
 
         *ret_gc = (struct rs_gc_request){ 0 };
         if (settle_sync(ctx, c, ret_gc, &err) < 0) {
@@ -165,10 +163,17 @@ void rs_settle_container(const struct rs_settle_ctx *ctx, struct rs_container *c
                 return;
         }
         res->stage = RS_STAGE_HANDLE;
+}
+
+void rs_settle_save(const struct rs_settle_ctx *ctx, struct rs_container *c,
+                    const struct rs_state *orig, struct rs_result *res)
+{
+        struct rs_error err = { 0 };
+        bool written = false;
+
         /* Written once, after handle, so a health reset and a forced stop land together. */
-        if (rs_state_save(c, &orig, ctx->dry_run, &written, &err) < 0) {
+        if (rs_state_save(c, orig, ctx->dry_run, &written, &err) < 0) {
                 settle_fail(res, RS_STAGE_HANDLE, &err);
-                *ret_gc = (struct rs_gc_request){ 0 }; /* GC must not own what was not persisted */
                 return;
         }
         res->state_written = written;

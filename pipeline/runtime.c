@@ -24,20 +24,17 @@
 
 rs_runtime_kind rs_runtime_classify(const char *engine_dir)
 {
-        const char *p = engine_dir, *dot;
-        size_t part_len;
+        const char *p;
+        int dots = 0;
 
         if (strcmp(engine_dir, "lcr") == 0)
                 return RS_RT_LCR;
-        /* is_valid_v2_runtime(): exactly io.containerd.<name>.v2 */
-        if (strncmp(p, "io.containerd.", 14) != 0)
+        /* is_valid_v2_runtime(): four dot-separated parts, "io" and "containerd" first */
+        if (strncmp(engine_dir, "io.containerd.", 14) != 0)
                 return RS_RT_RUNC;
-        p += 14;
-        dot = strchr(p, '.');
-        part_len = dot ? (size_t)(dot - p) : 0;
-        if (part_len == 0 || strcmp(dot, ".v2") != 0)
-                return RS_RT_RUNC;
-        return RS_RT_SHIMV2;
+        for (p = engine_dir; *p; p++)
+                dots += *p == '.';
+        return dots == 3 ? RS_RT_SHIMV2 : RS_RT_RUNC;
 }
 
 /* ---- small files -------------------------------------------------------------------------- */

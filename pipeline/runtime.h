@@ -4,7 +4,7 @@
  *
  * The engine directory name picks the kind, as iSulad's rt_ops_query():
  *   "lcr"                           -> RS_RT_LCR
- *   "io.containerd.<name>.v2"       -> RS_RT_SHIMV2
+ *   "io.containerd.<name>.<ver>"    -> RS_RT_SHIMV2 (is_valid_v2_runtime: exactly four parts)
  *   anything else (runc, crun, ...) -> RS_RT_RUNC: a runc-compatible binary behind isulad-shim
  *
  * RS_RT_RUNC, as rt_isula_status(): workdir = <state>/<runtime>/<id>. The shim must be alive

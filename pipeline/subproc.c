@@ -32,7 +32,7 @@ struct run {
         size_t out_len, out_cap, max_out;
         char err[RS_SPAWN_ERR_MAX];
         size_t err_len;
-        bool exited, overflow;
+        bool exited, overflow, lost;
 };
 
 static int64_t mono_ms(void)
@@ -156,12 +156,20 @@ static int open_pidfd(pid_t pid)
 #endif
 }
 
-/* Exited yet? WNOWAIT leaves it a zombie, so its pid (and process group id) stays reserved. */
-static bool child_exited(pid_t pid)
+/*
+ * Exited yet? WNOWAIT leaves it a zombie, so its pid (and process group id) stays reserved.
+ * ECHILD means someone else reaped it (SIGCHLD ignored, or a waitpid(-1) elsewhere): from then
+ * on its pid may belong to anyone, so it is never signalled.
+ */
+static bool child_exited(struct run *run)
 {
         siginfo_t si = { 0 };
 
-        return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+        if (waitid(P_PID, (id_t)run->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
+                run->lost = errno == ECHILD;
+                return run->lost;
+        }
+        return si.si_pid == run->pid;
 }
 
 static void read_out(struct run *run)
@@ -241,7 +249,7 @@ static void step(struct run *run, int wait_ms)
                         read_err(run);
         }
         if (!run->exited && (run->pid_fd < 0 || (pid_slot >= 0 && pf[pid_slot].revents)))
-                run->exited = child_exited(run->pid);
+                run->exited = child_exited(run);
 }
 
 /* Runs until exit and EOF on both pipes, the deadline, or too much output. */
@@ -269,6 +277,8 @@ static int finish(struct run *run, bool kill_group)
 {
         int status = 0;
 
+        if (run->lost)
+                return 0;
         if (kill_group)
                 kill(-run->pid, SIGKILL);
         while (waitpid(run->pid, &status, 0) < 0 && errno == EINTR)
@@ -300,7 +310,7 @@ int rs_spawn_capture(const char *path, char *const argv[], const char *cwd, int 
         pump(&run, deadline);
         /* still running, or a straggler holding our pipes: the group goes */
         status = finish(&run, !run.exited || run.out_fd >= 0 || run.err_fd >= 0 || run.overflow);
-        r = run.overflow ? -E2BIG : !run.exited ? -ETIME : 0;
+        r = run.lost ? -ECHILD : run.overflow ? -E2BIG : !run.exited ? -ETIME : 0;
         if (r == 0 && !run.out && !(run.out = malloc(1)))
                 r = -ENOMEM;
         if (r < 0) {

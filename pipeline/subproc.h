@@ -13,7 +13,8 @@
  *     group gets SIGKILL (our own helper processes, never a container) and the child is reaped
  *     before returning, so no zombie is left behind;
  *   - stdout beyond max_out ends the run (the group is killed): output is never unbounded.
- * The caller must not reap children it did not spawn (no waitpid(-1) in a SIGCHLD handler).
+ * The caller must not reap children it did not spawn (no waitpid(-1) in a SIGCHLD handler, no
+ * SIGCHLD set to SIG_IGN): a child reaped elsewhere is reported (-ECHILD), never signalled.
  */
 #pragma once
 
@@ -33,6 +34,7 @@ struct rs_spawn_result {
  * and was reaped (*ret filled; the exit status may be anything), or:
  *   -ETIME     the deadline passed first (child killed and reaped),
  *   -E2BIG     stdout exceeded max_out bytes (child killed and reaped),
+ *   -ECHILD    someone else reaped the child (see above),
  *   -ENOENT, -EACCES, ...  posix_spawn() failed (e.g. no such binary, no such cwd),
  *   -ENOMEM.
  * *ret is written only on success.

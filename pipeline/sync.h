@@ -12,7 +12,9 @@
  *                                                     alive, {PPid,PStartTime} if alive, else 0s;
  *                                                     set_stopped(255): not running/paused/
  *                                                     restarting/starting, ExitCode 255, 4-tuple
- *                                                     zeroed, FinishedAt = now
+ *                                                     zeroed, FinishedAt = now (an absent
+ *                                                     StartedAt becomes "never": see
+ *                                                     rs_state_set_stopped, container.h)
  *   RUNNING, identity ok   any                        if S != RUNNING or the 4-tuple differs:
  *                                                     set_running (Running, !Paused, !Restarting,
  *                                                     !Starting, ExitCode 0, !OOMKilled, no Error,

@@ -177,7 +177,7 @@ static int mkdir_parents(const char *path)
 static int listen_local(struct daemon *d)
 {
         char err[512];
-        int n = sd_listen_fds(1);
+        int n = sd_listen_fds(1), served = 0;
         gid_t gid = d->opt.read_gid != RD_GID_NONE ? d->opt.read_gid : d->opt.admin_gid;
 
         for (int i = 0; i < n; i++) {
@@ -191,6 +191,15 @@ static int listen_local(struct daemon *d)
                         return -1;
                 }
                 rd_log_info("serving the socket passed by systemd (fd %d)", fd);
+                served++;
+        }
+        /* Socket-activated but handed nothing we can serve (say a TCP ListenStream=): running
+         * anyway would report READY=1 while every client that woke us hangs. */
+        if (n > 0 && served == 0) {
+                rd_log_error("systemd passed %d socket%s, none of them a listening unix stream socket; "
+                             "refusing to run without a listener",
+                             n, n == 1 ? "" : "s");
+                return -1;
         }
         if (n > 0)
                 return 0;

@@ -84,6 +84,10 @@ class Health(TempDirs):
         super().setUp()
         graphgen(self.graph, self.state, "demo", seed=11)
 
+    def daemon(self, **kw):
+        # Inside self.tmp, so that tearDown removes the socket's directory too.
+        return super().daemon(sock=os.path.join(self.tmp, "restore.sock"), **kw)
+
     def test_not_serving_before_the_first_restore_then_serving_pushed_by_watch(self):
         d = self.daemon().start()
         ch = d.channel()
@@ -124,14 +128,15 @@ class Health(TempDirs):
     def test_restore_on_start_serving_only_once_that_restore_finished(self):
         sleeper = make_shims_alive(self)
         d = self.daemon(args=["--restore-on-start", "--runtime", "runc=" + slow_runtime(self)])
-        t0 = time.monotonic()
+        t0 = time.monotonic()  # the restore starts after this
         d.start()
+        t1 = time.monotonic()  # ... and before this
         ch = d.channel()
         w = HealthWatch(ch)
         self.addCleanup(w.cancel)
         first = w.next()
         summary = d.stub().ListRestored(pb.ListRestoredRequest(), timeout=10).summary
-        self.assertLess(time.monotonic() - t0, SLOW, "the test itself was too slow to see the restore run")
+        self.assertLess(time.monotonic() - t1, SLOW, "the test itself was too slow to see the restore run")
         self.assertEqual(NAMES[first], "NOT_SERVING", "NOT_SERVING while the start-up restore runs")
         self.assertEqual(NAMES[check(ch)], "NOT_SERVING")
         self.assertEqual(summary.phase, pb.PHASE_RUNNING, "ListRestored shows the restore in progress")

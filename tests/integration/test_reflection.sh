@@ -44,6 +44,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 export BUF_CACHE_DIR=$tmp/buf-cache # never the caller's ~/.cache
+export HOME=${HOME:-$tmp} # buf reads $HOME/.config/buf
 
 sock=$tmp/restore.sock
 mkdir -p "$tmp/graph" "$tmp/state"

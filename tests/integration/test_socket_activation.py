@@ -83,11 +83,14 @@ class Notify:
 class ActivatedDaemon:
     """restored started by systemd-socket-activate on `sock`, notifying `notify` (a path)."""
 
-    def __init__(self, tmp, graph, state, sock, notify=None, args=()):
+    def __init__(self, tmp, graph, state, sock, notify=None, args=(), extra_listen=()):
+        """sock: the first address to listen on (a path, or HOST:PORT); extra_listen: more."""
         self.sock = sock
         self.own_socket = os.path.join(tmp, "not-used.sock")  # --socket: must stay unused
         self.log_path = os.path.join(tmp, "activated.log")
         cmd = [ACTIVATE, "-l", sock]
+        for addr in extra_listen:
+            cmd += ["-l", addr]
         if notify:
             cmd += ["-E", "NOTIFY_SOCKET=" + notify]
         for k in PASS_ENV:
@@ -98,9 +101,9 @@ class ActivatedDaemon:
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
-        while not os.path.exists(sock):
+        while "Listening on %s " % sock not in self.output():
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("systemd-socket-activate did not create %s:\n%s" % (sock, self.output()))
+                raise AssertionError("systemd-socket-activate did not listen on %s:\n%s" % (sock, self.output()))
             time.sleep(0.02)
 
     def output(self):
@@ -205,6 +208,37 @@ class SocketActivation(unittest.TestCase):
 
         self.assertEqual(d.stop(signal.SIGTERM), 0, d.output())
         self.notify.wait_for(lambda l: l == "STOPPING=1", timeout=5)
+
+    def test_two_passed_sockets_are_both_served(self):
+        second = os.path.join(self.tmp, "second.sock")
+        d = ActivatedDaemon(self.tmp, self.graph, self.state, self.sock, self.notify.path, extra_listen=[second])
+        self.addCleanup(d.stop, signal.SIGKILL)
+        self.assertEqual(NAMES[check(d.channel(), timeout=30)], "NOT_SERVING")  # starts restored
+        ch2 = grpc.insecure_channel("unix:" + second)
+        self.addCleanup(ch2.close)
+        self.assertEqual(NAMES[check(ch2)], "NOT_SERVING", "the second passed socket is served too")
+        out = d.output()
+        self.assertIn("serving the socket passed by systemd (fd 3)", out)
+        self.assertIn("serving the socket passed by systemd (fd 4)", out)
+        self.assertEqual(d.stop(), 0, out)
+
+    def test_a_passed_socket_restored_cannot_serve_is_an_error_not_a_silent_hang(self):
+        # systemd-socket-activate hands over a TCP socket (a restored.socket edited to
+        # ListenStream=PORT). restored serves only unix sockets there (TCP needs TLS, --listen);
+        # it must fail, not report READY=1 while the client that woke it waits forever.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        d = ActivatedDaemon(self.tmp, self.graph, self.state, "127.0.0.1:%d" % port, self.notify.path)
+        self.addCleanup(d.stop, signal.SIGKILL)
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            try:
+                rc = d.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                rc = None
+        self.assertEqual(rc, 1, "restored exits 1 when no passed socket is usable\n" + d.output())
+        self.assertIn("none of them a listening unix stream socket", d.output())
+        self.assertNotIn("READY=1", [l for _, _, l in self.notify.lines()])
 
 
 if __name__ == "__main__":

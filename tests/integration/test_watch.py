@@ -36,6 +36,19 @@ WATCH_QUEUE = 65536  # server/grpcsrv.c GS_DEFAULT_QUEUE: events queued per stre
 MAX_STREAMS = 64     # server/watch.h WATCH_MAX_STREAMS
 
 
+def scratch_dir(prefix):
+    """A temporary directory for a big generated graph: on tmpfs (/dev/shm) when there is room,
+    since writing thousands of small files to a busy disk can take many seconds; else $TMPDIR."""
+    shm = "/dev/shm"
+    try:
+        st = os.statvfs(shm)
+        if os.access(shm, os.W_OK) and st.f_bavail * st.f_frsize > (2 << 30):
+            return tempfile.mkdtemp(prefix=prefix, dir=shm)
+    except OSError:
+        pass
+    return tempfile.mkdtemp(prefix=prefix)
+
+
 def kind_name(k):
     return K.Kind.Name(k)
 
@@ -271,7 +284,7 @@ class SlowClient(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="restored-watch-")
+        cls.tmp = scratch_dir("restored-watch-")
         cls.graph = os.path.join(cls.tmp, "graph")
         cls.state = os.path.join(cls.tmp, "state")
         os.makedirs(cls.graph)

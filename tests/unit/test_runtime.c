@@ -109,9 +109,10 @@ START_TEST(engine_dir_names_pick_the_runtime_kind)
         ck_assert_int_eq(rs_runtime_classify("runc"), RS_RT_RUNC);
         ck_assert_int_eq(rs_runtime_classify("crun"), RS_RT_RUNC);
         ck_assert_int_eq(rs_runtime_classify("kata-runtime"), RS_RT_RUNC);
-        ck_assert_int_eq(rs_runtime_classify("io.containerd.runc.v1"), RS_RT_RUNC);
-        ck_assert_int_eq(rs_runtime_classify("io.containerd..v2"), RS_RT_RUNC);
+        ck_assert_int_eq(rs_runtime_classify("io.containerd.runc.v1"), RS_RT_SHIMV2);
         ck_assert_int_eq(rs_runtime_classify("io.containerd.a.b.v2"), RS_RT_RUNC);
+        ck_assert_int_eq(rs_runtime_classify("io.containerd.v2"), RS_RT_RUNC);
+        ck_assert_int_eq(rs_runtime_classify("org.containerd.kata.v2"), RS_RT_RUNC);
         ck_assert_int_eq(rs_runtime_classify("lcr2"), RS_RT_RUNC);
 }
 END_TEST
@@ -264,9 +265,10 @@ START_TEST(dead_or_missing_shim_fails_without_running_the_runtime)
         char dead[32], *args;
         pid_t child = fork();
 
-        ck_assert_int_ge(child, 0);
+        /* the child never asserts: it shares Check's message file with the test */
         if (child == 0)
                 _exit(0);
+        ck_assert_int_ge(child, 0);
         waitpid(child, NULL, 0);
         fake_runtime("runc", "echo '{\"status\":\"running\",\"pid\":1}'");
         for (size_t i = 0; i <= sizeof(texts) / sizeof(texts[0]); i++) {
@@ -339,6 +341,24 @@ START_TEST(runtime_without_a_table_entry_is_found_on_path)
 }
 END_TEST
 
+START_TEST(runtime_reaped_behind_our_back_is_an_error_not_a_hang)
+{
+        struct rs_runtime_status st;
+        struct rs_error err = { 0 };
+        struct timespec t0;
+
+        /* SIGCHLD ignored: the kernel reaps our runtime child before we can */
+        signal(SIGCHLD, SIG_IGN);
+        fake_runtime("runc", "echo '{\"status\":\"running\",\"pid\":7}'");
+        shim_alive("runc");
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        ck_assert_int_eq(query("runc", &st, &err), -ECHILD);
+        ck_assert_int_lt(ms_since(&t0), 1500);
+        ck_assert_int_eq(err.reason, RS_REASON_INTERNAL);
+        signal(SIGCHLD, SIG_DFL);
+}
+END_TEST
+
 static int count_fds(void)
 {
         DIR *d = opendir("/proc/self/fd");
@@ -386,11 +406,12 @@ static pid_t spawn_sleeper(uint64_t *ret_start)
         struct rs_proc_stat st;
         pid_t pid = fork();
 
-        ck_assert_int_ge(pid, 0);
+        /* the child never asserts: it shares Check's message file with the test */
         if (pid == 0) {
                 pause();
                 _exit(0);
         }
+        ck_assert_int_ge(pid, 0);
         ck_assert_int_eq(rs_proc_read_stat(NULL, pid, &st), 0);
         *ret_start = st.start_time;
         return pid;
@@ -504,7 +525,8 @@ static bool find_beside_exe(const char *name, char *out, size_t size)
         exe[n] = '\0';
         slash = strrchr(exe, '/');
         *slash = '\0';
-        snprintf(out, size, "%s/%s", exe, name);
+        if ((size_t)snprintf(out, size, "%s/%s", exe, name) >= size)
+                return false;
         return access(out, X_OK) == 0;
 }
 
@@ -594,6 +616,7 @@ static Suite *suite(void)
         tcase_add_test(fake, missing_runtime_binary_fails_the_container);
         tcase_add_test(fake, runtime_without_a_table_entry_is_found_on_path);
         tcase_add_test(fake, parallel_queries_from_many_threads_neither_mix_nor_leak);
+        tcase_add_test(fake, runtime_reaped_behind_our_back_is_an_error_not_a_hang);
         tcase_add_checked_fixture(proc, setup, teardown);
         tcase_add_test(proc, lcr_pid_file_is_checked_against_proc);
         tcase_add_test(proc, shim_v2_persisted_pid_is_checked_against_proc);
