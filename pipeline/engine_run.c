@@ -18,6 +18,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <json-c/json.h>
+
 #include "cleanup.h"
 #include "container.h"
 #include "load.h"
@@ -235,6 +237,11 @@ static void load_one(void *userdata, size_t i)
                 rs_engine_publish(p->e, i, &it->res);
         } else {
                 rs_settle_fill_loaded(it->c, &it->res);
+                /* A dry run never writes back: the document kept for it can go now. */
+                if (p->job->dry_run) {
+                        json_object_put(it->c->state_doc);
+                        it->c->state_doc = NULL;
+                }
                 /* Verify right after load: an in-memory lookup, no reason for a stage of its own. */
                 if (rs_settle_verify(&p->settle, it->c, &err) < 0) {
                         item_fail(it, RS_STAGE_VERIFY, &err);
