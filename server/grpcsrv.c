@@ -14,6 +14,7 @@
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 
+#include "errbuf.h"
 #include "cleanup.h"
 #include "grpcsrv_internal.h"
 
@@ -29,20 +30,6 @@
 #define GS_PEM_MAX             (1u << 20)
 #define GS_GROUPS_MAX          65536 /* the kernel's NGROUPS_MAX */
 
-static int fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (errbuf && errlen) {
-                va_start(ap, fmt);
-                vsnprintf(errbuf, errlen, fmt, ap);
-                va_end(ap);
-        }
-        return r;
-}
 
 /* ---- live call contexts (P4) ---- */
 
@@ -265,14 +252,14 @@ int gs_server_listen_unix(struct gs_server *s, const char *path, mode_t mode, gi
         int r;
 
         if (s->state != GS_NEW)
-                return fail(errbuf, errlen, -EBUSY, "listeners must be added before the server starts");
+                return errbuf_fail(errbuf, errlen, -EBUSY, "listeners must be added before the server starts");
         r = listener_open_unix(path, mode, gid, &l, errbuf, errlen);
         if (r < 0)
                 return r;
         r = add_listener(s, l);
         if (r < 0) {
                 listener_free(l);
-                return fail(errbuf, errlen, r, "out of memory");
+                return errbuf_fail(errbuf, errlen, r, "out of memory");
         }
         return 0;
 }
@@ -283,14 +270,14 @@ int gs_server_listen_fd(struct gs_server *s, int listen_fd, char *errbuf, size_t
         int r;
 
         if (s->state != GS_NEW)
-                return fail(errbuf, errlen, -EBUSY, "listeners must be added before the server starts");
+                return errbuf_fail(errbuf, errlen, -EBUSY, "listeners must be added before the server starts");
         r = listener_adopt_fd(listen_fd, &l, errbuf, errlen);
         if (r < 0)
                 return r;
         r = add_listener(s, l);
         if (r < 0) {
                 listener_free(l);
-                return fail(errbuf, errlen, r, "out of memory");
+                return errbuf_fail(errbuf, errlen, r, "out of memory");
         }
         return 0;
 }
@@ -434,19 +421,19 @@ static int read_pem(const char *path, char **ret, char *errbuf, size_t errlen)
         size_t n;
 
         if (!f)
-                return fail(errbuf, errlen, -errno, "cannot open %s: %s", path, strerror(errno));
+                return errbuf_fail(errbuf, errlen, -errno, "cannot open %s: %s", path, strerror(errno));
         buf = malloc(GS_PEM_MAX + 1);
         if (!buf)
-                return fail(errbuf, errlen, -ENOMEM, "out of memory");
+                return errbuf_fail(errbuf, errlen, -ENOMEM, "out of memory");
         n = fread(buf, 1, GS_PEM_MAX + 1, f);
         if (ferror(f))
-                return fail(errbuf, errlen, -EIO, "cannot read %s", path);
+                return errbuf_fail(errbuf, errlen, -EIO, "cannot read %s", path);
         if (n > GS_PEM_MAX)
-                return fail(errbuf, errlen, -EFBIG, "%s is larger than %u bytes", path, GS_PEM_MAX);
+                return errbuf_fail(errbuf, errlen, -EFBIG, "%s is larger than %u bytes", path, GS_PEM_MAX);
         buf[n] = '\0';
         /* gRPC only parses PEM at the first handshake; catch the obvious mistake now. */
         if (!strstr(buf, "-----BEGIN "))
-                return fail(errbuf, errlen, -EINVAL, "%s is not a PEM file", path);
+                return errbuf_fail(errbuf, errlen, -EINVAL, "%s is not a PEM file", path);
         *ret = TAKE_PTR(buf);
         return 0;
 }
@@ -472,7 +459,7 @@ static int tls_creds(const char *cert, const char *key, const char *ca, grpc_ser
                : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE,
             NULL);
         if (!*ret)
-                return fail(errbuf, errlen, -EINVAL, "cannot create TLS credentials from %s and %s", cert,
+                return errbuf_fail(errbuf, errlen, -EINVAL, "cannot create TLS credentials from %s and %s", cert,
                             key);
         return 0;
 }
@@ -485,9 +472,9 @@ int gs_server_listen_tcp(struct gs_server *s, const char *host_port, const char 
         int port, r;
 
         if (s->state != GS_NEW)
-                return fail(errbuf, errlen, -EBUSY, "listeners must be added before the server starts");
+                return errbuf_fail(errbuf, errlen, -EBUSY, "listeners must be added before the server starts");
         if (!cert_pem_path || !key_pem_path)
-                return fail(errbuf, errlen, -EINVAL,
+                return errbuf_fail(errbuf, errlen, -EINVAL,
                             "refusing to listen on TCP %s without TLS: a certificate and a key are required",
                             host_port);
         r = tls_creds(cert_pem_path, key_pem_path, ca_pem_path, &creds, errbuf, errlen);
@@ -497,7 +484,7 @@ int gs_server_listen_tcp(struct gs_server *s, const char *host_port, const char 
         grpc_server_credentials_release(creds);
         /* P10: with SO_REUSEPORT off, 0 also means another process has the port. */
         if (port <= 0)
-                return fail(errbuf, errlen, -EADDRINUSE,
+                return errbuf_fail(errbuf, errlen, -EADDRINUSE,
                             "cannot listen on %s: address in use, not local, or not HOST:PORT", host_port);
         if (ret_port)
                 *ret_port = port;

@@ -1,6 +1,7 @@
 /*
  * listener.c - unix listening socket, single-instance lock, accept loop.
  */
+#include "errbuf.h"
 #include "listener.h"
 
 #include <errno.h>
@@ -35,20 +36,6 @@ struct listener {
         void *userdata;
 };
 
-static int fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (errbuf && errlen) {
-                va_start(ap, fmt);
-                vsnprintf(errbuf, errlen, fmt, ap);
-                va_end(ap);
-        }
-        return r;
-}
 
 static int sockaddr_for(const char *path, struct sockaddr_un *ret)
 {
@@ -99,14 +86,14 @@ static int take_lock(const char *lock_path, int *ret_fd, char *errbuf, size_t er
                 struct stat a, b;
 
                 if (fd < 0)
-                        return fail(errbuf, errlen, -errno, "cannot open lock file %s: %s", lock_path,
+                        return errbuf_fail(errbuf, errlen, -errno, "cannot open lock file %s: %s", lock_path,
                                     strerror(errno));
                 if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                         if (errno == EWOULDBLOCK)
-                                return fail(errbuf, errlen, -EADDRINUSE,
+                                return errbuf_fail(errbuf, errlen, -EADDRINUSE,
                                             "another restored holds %s; refusing to start a second instance",
                                             lock_path);
-                        return fail(errbuf, errlen, -errno, "cannot lock %s: %s", lock_path,
+                        return errbuf_fail(errbuf, errlen, -errno, "cannot lock %s: %s", lock_path,
                                     strerror(errno));
                 }
                 if (fstat(fd, &a) == 0 && stat(lock_path, &b) == 0 && a.st_dev == b.st_dev &&
@@ -115,7 +102,7 @@ static int take_lock(const char *lock_path, int *ret_fd, char *errbuf, size_t er
                         return 0;
                 }
         }
-        return fail(errbuf, errlen, -EAGAIN, "cannot lock %s: it keeps being replaced", lock_path);
+        return errbuf_fail(errbuf, errlen, -EAGAIN, "cannot lock %s: it keeps being replaced", lock_path);
 }
 
 /* 0: somebody accepts connections on path; -ECONNREFUSED: stale; other: cannot tell. */
@@ -143,18 +130,18 @@ static int clear_old_socket(const char *path, char *errbuf, size_t errlen)
         if (lstat(path, &st) < 0) {
                 if (errno == ENOENT)
                         return 0;
-                return fail(errbuf, errlen, -errno, "cannot stat %s: %s", path, strerror(errno));
+                return errbuf_fail(errbuf, errlen, -errno, "cannot stat %s: %s", path, strerror(errno));
         }
         if (!S_ISSOCK(st.st_mode))
-                return fail(errbuf, errlen, -EEXIST, "%s exists and is not a socket; refusing to replace it",
+                return errbuf_fail(errbuf, errlen, -EEXIST, "%s exists and is not a socket; refusing to replace it",
                             path);
         r = probe_socket(path);
         if (r == 0)
-                return fail(errbuf, errlen, -EADDRINUSE, "another restored is serving %s", path);
+                return errbuf_fail(errbuf, errlen, -EADDRINUSE, "another restored is serving %s", path);
         if (r != -ECONNREFUSED)
-                return fail(errbuf, errlen, r, "cannot tell whether %s is in use: %s", path, strerror(-r));
+                return errbuf_fail(errbuf, errlen, r, "cannot tell whether %s is in use: %s", path, strerror(-r));
         if (unlink(path) < 0 && errno != ENOENT)
-                return fail(errbuf, errlen, -errno, "cannot remove stale socket %s: %s", path,
+                return errbuf_fail(errbuf, errlen, -errno, "cannot remove stale socket %s: %s", path,
                             strerror(errno));
         return 0;
 }
@@ -169,26 +156,26 @@ static int bind_and_listen(struct listener *l, mode_t mode, gid_t gid, char *err
         struct stat st;
 
         if (sockaddr_for(l->path, &sa) < 0)
-                return fail(errbuf, errlen, -ENAMETOOLONG, "socket path %s is longer than %zu bytes",
+                return errbuf_fail(errbuf, errlen, -ENAMETOOLONG, "socket path %s is longer than %zu bytes",
                             l->path, sizeof(sa.sun_path) - 1);
         l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (l->fd < 0)
-                return fail(errbuf, errlen, -errno, "socket: %s", strerror(errno));
+                return errbuf_fail(errbuf, errlen, -errno, "socket: %s", strerror(errno));
         if (bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return fail(errbuf, errlen, -errno, "cannot bind %s: %s", l->path, strerror(errno));
+                return errbuf_fail(errbuf, errlen, -errno, "cannot bind %s: %s", l->path, strerror(errno));
         l->owns_path = true;
         if (stat(l->path, &st) == 0) {
                 l->dev = st.st_dev;
                 l->ino = st.st_ino;
         }
         if (chmod(l->path, mode) < 0)
-                return fail(errbuf, errlen, -errno, "cannot chmod %s to %04o: %s", l->path, (unsigned)mode,
+                return errbuf_fail(errbuf, errlen, -errno, "cannot chmod %s to %04o: %s", l->path, (unsigned)mode,
                             strerror(errno));
         if (gid != (gid_t)-1 && chown(l->path, (uid_t)-1, gid) < 0)
-                return fail(errbuf, errlen, -errno, "cannot chown %s to group %u: %s", l->path,
+                return errbuf_fail(errbuf, errlen, -errno, "cannot chown %s to group %u: %s", l->path,
                             (unsigned)gid, strerror(errno));
         if (listen(l->fd, SOMAXCONN) < 0)
-                return fail(errbuf, errlen, -errno, "cannot listen on %s: %s", l->path, strerror(errno));
+                return errbuf_fail(errbuf, errlen, -errno, "cannot listen on %s: %s", l->path, strerror(errno));
         return 0;
 }
 
@@ -199,18 +186,18 @@ int listener_open_unix(const char *path, mode_t mode, gid_t gid, struct listener
         int r;
 
         if (!path || path[0] != '/')
-                return fail(errbuf, errlen, -EINVAL, "socket path must be absolute: %s",
+                return errbuf_fail(errbuf, errlen, -EINVAL, "socket path must be absolute: %s",
                             path ? path : "(null)");
         l = listener_alloc();
         if (!l || !(l->path = strdup(path)) || asprintf(&l->lock_path, "%s.lock", path) < 0) {
                 if (l)
                         l->lock_path = NULL;
                 listener_free(l);
-                return fail(errbuf, errlen, -ENOMEM, "out of memory");
+                return errbuf_fail(errbuf, errlen, -ENOMEM, "out of memory");
         }
         r = mkdir_parents(path);
         if (r < 0)
-                r = fail(errbuf, errlen, r, "cannot create the directory of %s: %s", path, strerror(-r));
+                r = errbuf_fail(errbuf, errlen, r, "cannot create the directory of %s: %s", path, strerror(-r));
         if (r >= 0)
                 r = take_lock(l->lock_path, &l->lock_fd, errbuf, errlen);
         if (r >= 0)
@@ -231,17 +218,17 @@ static int check_adoptable(int fd, char *errbuf, size_t errlen)
         socklen_t len = sizeof(v);
 
         if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) < 0)
-                return fail(errbuf, errlen, -errno, "fd %d is not a socket: %s", fd, strerror(errno));
+                return errbuf_fail(errbuf, errlen, -errno, "fd %d is not a socket: %s", fd, strerror(errno));
         if (v != AF_UNIX)
-                return fail(errbuf, errlen, -EAFNOSUPPORT,
+                return errbuf_fail(errbuf, errlen, -EAFNOSUPPORT,
                             "fd %d is not a unix socket (only unix sockets may be passed in: TCP needs TLS)",
                             fd);
         len = sizeof(v);
         if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) < 0 || v != SOCK_STREAM)
-                return fail(errbuf, errlen, -EPROTOTYPE, "fd %d is not a stream socket", fd);
+                return errbuf_fail(errbuf, errlen, -EPROTOTYPE, "fd %d is not a stream socket", fd);
         len = sizeof(v);
         if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) < 0 || !v)
-                return fail(errbuf, errlen, -EINVAL, "fd %d is not listening", fd);
+                return errbuf_fail(errbuf, errlen, -EINVAL, "fd %d is not listening", fd);
         return 0;
 }
 
@@ -258,11 +245,11 @@ int listener_adopt_fd(int fd, struct listener **ret, char *errbuf, size_t errlen
         /* The accept loop drains until EAGAIN, and the fd must not leak into children. */
         flags = fcntl(fd, F_GETFL);
         if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-                return fail(errbuf, errlen, -errno, "cannot make fd %d non-blocking: %s", fd,
+                return errbuf_fail(errbuf, errlen, -errno, "cannot make fd %d non-blocking: %s", fd,
                             strerror(errno));
         l = listener_alloc();
         if (!l)
-                return fail(errbuf, errlen, -ENOMEM, "out of memory");
+                return errbuf_fail(errbuf, errlen, -ENOMEM, "out of memory");
         if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 ||
             len <= offsetof(struct sockaddr_un, sun_path))
                 sa.sun_path[0] = '\0';
@@ -270,7 +257,7 @@ int listener_adopt_fd(int fd, struct listener **ret, char *errbuf, size_t errlen
         l->path = strdup(sa.sun_path);
         if (!l->path) {
                 free(l);
-                return fail(errbuf, errlen, -ENOMEM, "out of memory");
+                return errbuf_fail(errbuf, errlen, -ENOMEM, "out of memory");
         }
         l->fd = fd;
         *ret = l;

@@ -1,6 +1,7 @@
 /*
  * reflection.c - the descriptor index and the ServerReflectionInfo handler.
  */
+#include "errbuf.h"
 #include "reflection.h"
 
 #include <errno.h>
@@ -30,20 +31,6 @@ struct reflection {
         struct gs_server *srv;
 };
 
-static int fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (errbuf && errlen) {
-                va_start(ap, fmt);
-                vsnprintf(errbuf, errlen, fmt, ap);
-                va_end(ap);
-        }
-        return r;
-}
 
 /* ---- splitting the set on the wire ---- */
 
@@ -212,19 +199,19 @@ static int build_index(struct reflection *r, char *errbuf, size_t errlen)
         int ret = 0;
 
         if (!fps)
-                return fail(errbuf, errlen, -ENOMEM, "out of memory");
+                return errbuf_fail(errbuf, errlen, -ENOMEM, "out of memory");
         for (size_t i = 0; i < r->n_files && ret == 0; i++) {
                 fps[i] =
                     google__protobuf__file_descriptor_proto__unpack(NULL, r->files[i].len, r->files[i].data);
                 if (!fps[i] || !fps[i]->name)
-                        ret = fail(errbuf, errlen, -EBADMSG, "descriptor set: file %zu does not decode", i);
+                        ret = errbuf_fail(errbuf, errlen, -EBADMSG, "descriptor set: file %zu does not decode", i);
                 else if (!(r->files[i].name = strdup(fps[i]->name)) || index_symbols(r, fps[i], i) < 0)
-                        ret = fail(errbuf, errlen, -ENOMEM, "out of memory");
+                        ret = errbuf_fail(errbuf, errlen, -ENOMEM, "out of memory");
         }
         /* Dependencies by name, once every file has its name. */
         for (size_t i = 0; i < r->n_files && ret == 0; i++)
                 if (resolve_deps(r, &r->files[i], fps[i]) < 0)
-                        ret = fail(errbuf, errlen, -ENOMEM, "out of memory");
+                        ret = errbuf_fail(errbuf, errlen, -ENOMEM, "out of memory");
         free_protos(fps, r->n_files);
         if (ret == 0)
                 qsort(r->syms, r->n_syms, sizeof(*r->syms), cmp_sym);
@@ -237,10 +224,10 @@ int reflection_new(const uint8_t *set, size_t len, struct reflection **ret, char
         int e;
 
         if (!r)
-                return fail(errbuf, errlen, -ENOMEM, "out of memory");
+                return errbuf_fail(errbuf, errlen, -ENOMEM, "out of memory");
         e = split_set(r, set, len);
         if (e < 0)
-                e = fail(errbuf, errlen, e, "descriptor set is malformed (%zu bytes)", len);
+                e = errbuf_fail(errbuf, errlen, e, "descriptor set is malformed (%zu bytes)", len);
         else
                 e = build_index(r, errbuf, errlen);
         if (e < 0) {

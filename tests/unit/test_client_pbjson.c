@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "cleanup.h"
 #include "google/protobuf/descriptor.pb-c.h"
 #include "grpc/health/v1/health.pb-c.h"
@@ -393,11 +394,5 @@ static Suite *pbjson_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(pbjson_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tu_run_suite(pbjson_suite());
 }

@@ -668,11 +668,5 @@ static Suite *handle_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(handle_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tu_run_suite(handle_suite());
 }

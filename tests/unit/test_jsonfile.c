@@ -322,11 +322,5 @@ static Suite *jsonfile_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(jsonfile_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tu_run_suite(jsonfile_suite());
 }

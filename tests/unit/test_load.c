@@ -1047,11 +1047,5 @@ static Suite *load_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(load_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tu_run_suite(load_suite());
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "cleanup.h"
 #include "monitor.h"
 #include "procfs.h"
@@ -361,11 +362,5 @@ static Suite *monitor_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(monitor_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tu_run_suite(monitor_suite());
 }

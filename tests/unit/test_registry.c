@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "testutil.h"
 #include "cleanup.h"
 #include "registry.h"
 
@@ -386,11 +387,5 @@ static Suite *registry_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(registry_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tu_run_suite(registry_suite());
 }

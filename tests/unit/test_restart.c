@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "cleanup.h"
 #include "restart.h"
 
@@ -191,11 +192,5 @@ static Suite *restart_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(restart_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tu_run_suite(restart_suite());
 }

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "access.h"
 
 #define M_RESTORE_ALL  "/isula.restore.v1.Restore/RestoreAll"
@@ -291,11 +292,5 @@ static Suite *access_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(access_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tu_run_suite(access_suite());
 }

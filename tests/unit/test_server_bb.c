@@ -7,6 +7,7 @@
 #include <grpc/grpc.h>
 #include <grpc/slice.h>
 
+#include "testutil.h"
 #include "bb.h"
 #include "isula/restore/v1/restore.pb-c.h"
 
@@ -195,11 +196,5 @@ static Suite *bb_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(bb_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tu_run_suite(bb_suite());
 }

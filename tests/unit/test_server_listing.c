@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "listing.h"
+#include "testutil.h"
 
 START_TEST(token_round_trips_runtime_and_dir)
 {
@@ -119,8 +120,6 @@ int main(void)
 {
         Suite *s = suite_create("listing");
         TCase *tc = tcase_create("listing");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, token_round_trips_runtime_and_dir);
         tcase_add_test(tc, garbage_tokens_are_refused);
@@ -129,9 +128,5 @@ int main(void)
         tcase_add_test(tc, filters_match_status_outcome_runtime_and_prefixes);
         tcase_add_test(tc, unknown_enum_values_are_invalid);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tu_run_suite(s);
 }

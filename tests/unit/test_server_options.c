@@ -684,11 +684,5 @@ static Suite *options_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(options_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tu_run_suite(options_suite());
 }

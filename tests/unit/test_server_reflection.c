@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "google/protobuf/descriptor.pb-c.h"
 #include "reflection.h"
 
@@ -273,11 +274,5 @@ static Suite *reflection_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(reflection_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tu_run_suite(reflection_suite());
 }

@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 
+#include "testutil.h"
 #include "cleanup.h"
 #include "container.h"
 
@@ -117,11 +118,5 @@ static Suite *status_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(status_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tu_run_suite(status_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "testutil.h"
 #include "container.h"
 #include "timefmt.h"
 
@@ -167,11 +168,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tu_run_suite(suite());
 }

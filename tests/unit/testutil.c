@@ -97,3 +97,14 @@ void tu_rm_rf(const char *root)
 {
         nftw(root, rm_one, 32, FTW_DEPTH | FTW_PHYS);
 }
+
+int tu_run_suite(Suite *s)
+{
+        SRunner *sr = srunner_create(s);
+        int failed;
+
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -19,3 +19,7 @@ void tu_mkdir_p(const char *root, const char *rel);
 char *tu_read(const char *root, const char *rel, size_t *ret_len);
 char *tu_path(const char *root, const char *rel);   /* malloc'd root/rel */
 void tu_rm_rf(const char *root);
+
+struct Suite;
+/* Runs every test of s (forked, as Check does by default) and returns main()'s exit status. */
+int tu_run_suite(struct Suite *s);
