@@ -511,9 +511,9 @@ static int watch_apply(void *state, int opt, const char *arg)
 static int watch_loop(struct ctl *ctl, struct rc_stream *s)
 {
         struct rc_status st;
+        bool header = ctl->json; /* printed with the first event: none at all when the
+                                  * connection fails, so stdout holds no half table */
 
-        if (!ctl->json)
-                ctl_print_watch_header();
         for (;;) {
                 ProtobufCMessage *m = NULL;
                 int r = rc_stream_next(s, &isula__restore__v1__watch_event__descriptor, -1, &m, &st);
@@ -525,6 +525,10 @@ static int watch_loop(struct ctl *ctl, struct rc_stream *s)
                 if (r < 0)
                         return ctl_rpc_error(&st);
                 int out = EXIT_OK;
+                if (!header) {
+                        ctl_print_watch_header();
+                        header = true;
+                }
                 if (ctl->json)
                         out = ctl_print_json(m, true);
                 else

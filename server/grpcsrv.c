@@ -573,6 +573,22 @@ static bool wait_shutdown_tag(struct gs_server *s, unsigned ms)
         return grpc_completion_queue_next(s->shutdown_cq, until, NULL).type == GRPC_OP_COMPLETE;
 }
 
+/*
+ * The grace period is for calls in flight. gRPC also waits for idle client connections (a
+ * client such as iSulad keeps its channel open), so once no call is active there is nothing
+ * to be graceful about: the caller cancels, which disconnects them. True if the tag came.
+ */
+static bool wait_calls_or_tag(struct gs_server *s, unsigned grace_ms)
+{
+        for (unsigned waited = 0; waited < grace_ms; waited += 20) {
+                if (wait_shutdown_tag(s, 20))
+                        return true;
+                if (atomic_load(&s->active) == 0)
+                        return false;
+        }
+        return false;
+}
+
 static void drain_cq(grpc_completion_queue *cq)
 {
         while (grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
@@ -587,7 +603,7 @@ static bool stop_grpc(struct gs_server *s)
 
         if (s->srv) {
                 grpc_server_shutdown_and_notify(s->srv, s->shutdown_cq, &shutdown_tag);
-                if (!wait_shutdown_tag(s, s->opt.grace_ms)) {
+                if (!wait_calls_or_tag(s, s->opt.grace_ms)) {
                         /* Streams such as Watch never end by themselves. */
                         grpc_server_cancel_all_calls(s->srv);
                         if (!wait_shutdown_tag(s, s->opt.drain_ms))

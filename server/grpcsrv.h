@@ -139,7 +139,14 @@ void gs_call_fail(struct gs_call *c, grpc_status_code code, const char *fmt, ...
     __attribute__((format(printf, 3, 4)));
 void gs_stream_end(struct gs_call *c, grpc_status_code code, const char *msg); /* after queued sends */
 
-/* 0; -ENOBUFS queue full (end the call with RESOURCE_EXHAUSTED); -EPIPE the call is gone. */
+/*
+ * Ends a stream at once with `code`, dropping what is still queued: for a client that cannot
+ * keep up (gs_stream_end would send the status only after the whole backlog). Consumes the
+ * handler's reference like the other ends.
+ */
+void gs_stream_abort(struct gs_call *c, grpc_status_code code, const char *msg);
+
+/* 0; -ENOBUFS queue full (abort the call with RESOURCE_EXHAUSTED); -EPIPE the call is gone. */
 int gs_stream_send(struct gs_call *c, const ProtobufCMessage *msg);
 
 /*

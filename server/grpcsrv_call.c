@@ -37,6 +37,7 @@ struct gs_call {
         ProtobufCMessage *req;
         struct gs_peer peer;
         int cancelled; /* written by RECV_CLOSE_ON_SERVER */
+        bool arrived;  /* a client's call, not just a posted request: counted in srv->active */
 
         pthread_mutex_t mu;            /* protects everything below */
         grpc_byte_buffer **q;          /* ring of packed messages waiting to be sent */
@@ -115,6 +116,8 @@ static void call_free(struct gs_call *c)
         free((gid_t *)c->peer.groups);
         grpc_slice_unref(c->status_details);
         pthread_mutex_destroy(&c->mu);
+        if (c->arrived)
+                atomic_fetch_sub(&s->active, 1);
         free(c);
         gs_server_live_dec(s); /* last: the server may be torn down right after this */
 }
@@ -379,6 +382,24 @@ void gs_stream_end(struct gs_call *c, grpc_status_code code, const char *msg)
         call_end(c, NULL, code, msg);
 }
 
+void gs_stream_abort(struct gs_call *c, grpc_status_code code, const char *msg)
+{
+        pthread_mutex_lock(&c->mu);
+        if (c->ended) {
+                pthread_mutex_unlock(&c->mu);
+                return;
+        }
+        c->ended = true;
+        c->cancel_fn = NULL;
+        mark_gone_locked(c); /* the backlog is dropped; no batch starts after this */
+        pthread_mutex_unlock(&c->mu);
+        /* A queued status would wait behind a send that a client who stopped reading never
+         * lets complete. A server-side cancel with a status goes out at once: chttp2 writes it
+         * as trailers whatever the stream's flow-control window. */
+        grpc_call_cancel_with_status(c->call, code, msg ? msg : "", NULL);
+        gs_call_unref(c);
+}
+
 /* ---- cancellation ---- */
 
 static void on_close(struct gs_tag *t, bool ok)
@@ -545,6 +566,8 @@ static void on_new_registered(struct gs_tag *t, bool ok)
                 gs_call_unref(c);
                 return;
         }
+        c->arrived = true;
+        atomic_fetch_add(&c->srv->active, 1);
         /* Re-post first, so that a request is always outstanding for this method. */
         if (!atomic_load(&c->srv->stopping))
                 (void)gs_post_registered(c->srv, c->me);
@@ -559,6 +582,8 @@ static void on_new_generic(struct gs_tag *t, bool ok)
                 gs_call_unref(c);
                 return;
         }
+        c->arrived = true;
+        atomic_fetch_add(&c->srv->active, 1);
         if (!atomic_load(&c->srv->stopping))
                 (void)gs_post_generic(c->srv);
         c->generic_path = grpc_slice_to_c_string(c->details.method);

@@ -72,6 +72,7 @@ struct gs_server {
 
         /* P4: call contexts alive, including posted requests; the CQ may only be shut down at 0. */
         atomic_int live;
+        atomic_int active;      /* calls from clients still alive (not posted requests) */
         atomic_bool stopping;
         pthread_mutex_t live_mu;
         pthread_cond_t live_cond;

@@ -43,6 +43,7 @@ struct daemon {
         struct reflection *reflection;
         struct watch_hub *watch;
         atomic_bool first_restore_done;
+        atomic_bool stopping; /* shutdown_daemon() has begun */
         bool notify_ready_after_restore;
 };
 
@@ -117,7 +118,9 @@ static void on_restore_finished(struct daemon *d, const struct rs_summary *s)
         sd_notifyf(0, "STATUS=generation %llu: %u restored, %u failed of %u in %.1f s%s",
                    (unsigned long long)s->generation, s->restored, s->failed, s->total,
                    s->duration_us / 1e6, s->dry_run ? " (dry run)" : "");
-        if (!atomic_exchange(&d->first_restore_done, true)) {
+        /* A start-up restore that finishes after SIGTERM (shutdown waits for it) must not turn
+         * health back to SERVING nor send READY=1 after STOPPING=1. */
+        if (!atomic_exchange(&d->first_restore_done, true) && !atomic_load(&d->stopping)) {
                 /* Health is NOT_SERVING until the first restore has finished (CONTRACT §3). */
                 health_set(d->health, GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
                 if (d->notify_ready_after_restore)
@@ -293,6 +296,7 @@ static void restore_on_start(struct daemon *d)
 
 static void shutdown_daemon(struct daemon *d)
 {
+        atomic_store(&d->stopping, true);
         sd_notify(0, "STOPPING=1");
         rd_log_info("shutting down");
         if (d->health)

@@ -68,7 +68,7 @@ static bool send_or_drop(struct watch_hub *h, size_t i, const ProtobufCMessage *
                 return true;
         struct gs_call *c = take_stream(h, i);
         if (r == -ENOBUFS)
-                gs_stream_end(c, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                gs_stream_abort(c, GRPC_STATUS_RESOURCE_EXHAUSTED,
                               "watch client too slow: its event queue is full; reconnect with "
                               "replay to catch up");
         else

@@ -9,7 +9,9 @@ Checked: a real client call (python grpcio and restorectl) through the activated
 daemon serves the passed socket and does not create its own --socket; READY=1 and STATUS=
 lines; with --restore-on-start, READY=1 only once that restore has finished (the restore is
 made slow on purpose: live shims and a runtime that answers after SLOW seconds); STOPPING=1 on
-SIGTERM, exit 0, and the socket systemd made is left in place.
+SIGTERM, exit 0, and the socket systemd made is left in place; no READY=1 after STOPPING=1
+when stopped during the start-up restore; two passed sockets are both served; a passed socket
+restored cannot serve (TCP) makes it exit 1 instead of running with no listener.
 """
 import os
 import shutil
@@ -208,6 +210,20 @@ class SocketActivation(unittest.TestCase):
 
         self.assertEqual(d.stop(signal.SIGTERM), 0, d.output())
         self.notify.wait_for(lambda l: l == "STOPPING=1", timeout=5)
+
+    def test_stopped_during_the_start_up_restore_never_says_ready(self):
+        # SIGTERM while the start-up restore runs: shutdown waits for that restore, whose end
+        # must not send READY=1 after STOPPING=1 (nor turn health back to SERVING).
+        make_shims_alive(self)
+        d = self.activate(["--restore-on-start", "--runtime", "runc=" + slow_runtime(self)])
+        self.assertEqual(NAMES[check(d.channel(), timeout=30)], "NOT_SERVING")
+        self.notify.wait_for(lambda l: l.startswith("STATUS=restoring generation 1"), timeout=15)
+        d.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(d.proc.wait(timeout=60), 0, d.output())
+        self.assertIn("restore finished", d.output(), "shutdown let the running restore finish")
+        lines = [l for _, _, l in self.notify.lines()]
+        self.assertIn("STOPPING=1", lines)
+        self.assertNotIn("READY=1", lines, "READY=1 after STOPPING=1: %r" % lines)
 
     def test_two_passed_sockets_are_both_served(self):
         second = os.path.join(self.tmp, "second.sock")
