@@ -213,7 +213,7 @@ static int build_index(struct reflection *r, char *errbuf, size_t errlen)
                 if (resolve_deps(r, &r->files[i], fps[i]) < 0)
                         ret = errbuf_fail(errbuf, errlen, -ENOMEM, "out of memory");
         free_protos(fps, r->n_files);
-        if (ret == 0)
+        if (ret == 0 && r->n_syms) /* qsort(NULL, 0) is undefined behaviour */
                 qsort(r->syms, r->n_syms, sizeof(*r->syms), cmp_sym);
         return ret;
 }

@@ -40,14 +40,19 @@ def become_subreaper():
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
 
 
-def missing_prerequisites():
-    """Why real runc containers cannot run here, or None."""
+def skip_reason():
+    """Why real runc containers cannot run here at all (not root), or None."""
     if os.geteuid() != 0:
         return "needs root (runc creates namespaces and cgroups)"
-    for what, path in (("runc", RUNC), ("test-shim", TEST_SHIM), ("mkbundle.sh", MKBUNDLE)):
-        if not path or not os.access(path, os.X_OK):
-            return "%s not found (%s)" % (what, path)
     return None
+
+
+def check_tools():
+    """runc (a test dependency, see tests/install-deps.sh), test-shim and mkbundle.sh (built
+    into build/bin) must be there: their absence is a failure, not a skip."""
+    for what, path in (("runc", RUNC), ("test-shim", TEST_SHIM), ("mkbundle.sh", MKBUNDLE)):
+        if not path or not os.path.exists(path):
+            raise AssertionError("%s not found (%s)" % (what, path))
 
 
 # ---------------------------------------------------------------------------------------------

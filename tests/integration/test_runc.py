@@ -32,8 +32,6 @@ import threading
 import time
 import unittest
 
-from google.protobuf import json_format
-
 from harness import Daemon, grpc, pb, snapshot_tree
 import runc_helpers as rh
 
@@ -41,7 +39,7 @@ K = pb.WatchEvent
 NEVER = "0001-01-01T00:00:00Z"
 PIDS = ("Pid", "PPid", "StartTime", "PStartTime")
 
-SKIP = rh.missing_prerequisites()
+SKIP = rh.skip_reason()
 if SKIP is None:
     rh.become_subreaper()
 
@@ -105,6 +103,7 @@ class RuncCase(unittest.TestCase):
     def setup_dirs(cls, prefix):
         if SKIP:
             raise unittest.SkipTest(SKIP)
+        rh.check_tools()
         cls.tmp = tempfile.mkdtemp(prefix=prefix)
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         cls.graph = os.path.join(cls.tmp, "graph")
@@ -275,9 +274,9 @@ class RuncRestore(RuncCase):
         # container_state.json rewritten: pids zeroed, exit 255, FinishedAt now; unknown keys kept.
         old = rh.read_json_bytes(self.state_before["killed"])
         new = self.state_doc("killed")
+        self.assertEqual(tuple(old[k] for k in PIDS), real.tuple, "the real 4-tuple was persisted")
         for k in PIDS:
             self.assertEqual(new.get(k, 0), 0, k)
-            self.assertTrue(old.get(k), "the test persisted a real " + k)
         self.assertFalse(new.get("Running", False))
         self.assertEqual(new.get("ExitCode"), 255)
         self.assertNotEqual(new.get("FinishedAt"), old.get("FinishedAt"))
@@ -522,6 +521,8 @@ class HungRuntime(RuncCase):
         # The containers themselves were never touched.
         self.assertTrue(rh.alive(self.hung.pid, self.hung.start_time))
         self.assertTrue(rh.alive(self.ok.pid, self.ok.start_time))
+        # And the daemon (watching the re-attached crun container) still shuts down cleanly.
+        self.assertEqual(self.d.stop(signal.SIGTERM), 0, self.d.output()[-3000:])
 
 
 class HostReboot(RuncCase):
@@ -600,12 +601,12 @@ class CrashDuringWriteBack(unittest.TestCase):
         # Calibration: an uninterrupted restore gives the new documents and the timing.
         d = cls.daemon()
         stub = d.stub()
-        ino = cls.gc_ino()
+        sig0 = cls.gc_sig()
         t0 = time.monotonic()
         fut = stub.RestoreAll.future(pb.RestoreAllRequest(), timeout=120)
         t_gc = None
         while not fut.done():
-            if t_gc is None and cls.gc_ino() != ino:
+            if t_gc is None and cls.gc_sig() != sig0:
                 t_gc = time.monotonic() - t0
             time.sleep(0.0005)
         cls.t_end = time.monotonic() - t0
@@ -625,9 +626,11 @@ class CrashDuringWriteBack(unittest.TestCase):
         return d.start()
 
     @classmethod
-    def gc_ino(cls):
+    def gc_sig(cls):
+        """Changes when garbage.json is replaced or rewritten in place."""
         try:
-            return os.stat(cls.gc_path).st_ino
+            st = os.stat(cls.gc_path)
+            return st.st_ino, st.st_mtime_ns, st.st_size
         except FileNotFoundError:
             return None
 
@@ -683,11 +686,11 @@ class CrashDuringWriteBack(unittest.TestCase):
         self.reset()
         d = self.daemon()
         stub = d.stub()
-        ino = self.gc_ino()
+        sig0 = self.gc_sig()
         fut = stub.RestoreAll.future(pb.RestoreAllRequest(), timeout=120)
         deadline = time.monotonic() + 60
         # Trigger on garbage.json being replaced (written right before the state files).
-        while self.gc_ino() == ino and not fut.done() and time.monotonic() < deadline:
+        while self.gc_sig() == sig0 and not fut.done() and time.monotonic() < deadline:
             time.sleep(0.0002)
         time.sleep(delay)
         d.stop(signal.SIGKILL)
