@@ -107,7 +107,8 @@ static int list_sorted(const char *path, bool dirs_only, char ***ret_names, size
                 free_names(names, n);
                 return -ENOMEM;
         }
-        qsort(names, n, sizeof(char *), cmp_names);
+        if (n) /* qsort(NULL, 0) is undefined behaviour: an empty directory has no list */
+                qsort(names, n, sizeof(char *), cmp_names);
         *ret_names = names;
         *ret_n = n;
         return 0;

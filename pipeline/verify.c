@@ -407,7 +407,8 @@ static int index_ids(struct rs_image_store *s)
                         return -ENOMEM;
                 s->visible++;
         }
-        qsort(s->ids, s->n_ids, sizeof(*s->ids), cmp_str);
+        if (s->n_ids > 1) /* qsort(NULL, 0) is undefined behaviour */
+                qsort(s->ids, s->n_ids, sizeof(*s->ids), cmp_str);
         return 0;
 }
 
