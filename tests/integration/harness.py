@@ -62,7 +62,8 @@ class Daemon:
 
     def __init__(self, graph, state, sock=None, args=(), env=None):
         self.graph, self.state = graph, state
-        self.sock = sock or os.path.join(tempfile.mkdtemp(prefix="restored-sock-"), "restore.sock")
+        self.own_dir = None if sock else tempfile.mkdtemp(prefix="restored-sock-")
+        self.sock = sock or os.path.join(self.own_dir, "restore.sock")
         self.args = list(args)
         self.env = env
         self.proc = None
@@ -91,13 +92,22 @@ class Daemon:
             return f.read().decode(errors="replace")
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
-        if not self.proc or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(sig)
         try:
+            if not self.proc:
+                return None
+            if self.proc.poll() is not None:
+                return self.proc.returncode
+            self.proc.send_signal(sig)
             return self.proc.wait(timeout=timeout)
         finally:
-            self.log.close()
+            if self.proc and not self.log.closed:
+                self.log.close()
+
+    def cleanup(self):
+        """Kills the daemon if it still runs and removes the socket dir it made (and its log)."""
+        self.stop(signal.SIGKILL)
+        if self.own_dir:
+            shutil.rmtree(self.own_dir, ignore_errors=True)
 
 
 def wait_for_socket(path, proc=None, timeout=15):
@@ -105,13 +115,13 @@ def wait_for_socket(path, proc=None, timeout=15):
     while time.time() < deadline:
         if proc is not None and proc.poll() is not None:
             raise AssertionError("restored exited with %s before serving %s" % (proc.returncode, path))
-        try:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.connect(path)
-            s.close()
-            return
-        except OSError:
-            time.sleep(0.05)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            try:
+                s.connect(path)
+                return
+            except OSError:
+                pass
+        time.sleep(0.05)
     raise AssertionError("restored did not serve %s within %ss" % (path, timeout))
 
 
@@ -163,7 +173,7 @@ class TempDirs(unittest.TestCase):
 
     def tearDown(self):
         for d in self.daemons:
-            d.stop(signal.SIGKILL)
+            d.cleanup()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def daemon(self, **kw):

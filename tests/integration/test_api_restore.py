@@ -110,6 +110,22 @@ def _default(field):
             "action": "ACTION_NONE", "reason": "REASON_UNSPECIFIED"}.get(field)
 
 
+class EmptyGraphs(TempDirs):
+    def test_no_engines_dir_an_empty_one_and_an_empty_runtime_dir_restore_nothing(self):
+        d = self.daemon().start()
+        stub = d.stub()
+        for step in ("missing", "empty", "empty runtime dir"):
+            if step == "empty":
+                os.makedirs(os.path.join(self.graph, "engines"))
+            elif step == "empty runtime dir":
+                os.makedirs(os.path.join(self.graph, "engines", "runc"))
+            resp = stub.RestoreAll(pb.RestoreAllRequest(), timeout=30)
+            self.assertEqual(resp.summary.total, 0, step)
+            self.assertEqual(resp.summary.phase, pb.PHASE_DONE, step)
+            self.assertEqual(len(resp.results), 0, step)
+        self.assertEqual(d.stop(), 0, d.output())
+
+
 class ListAndHandle(TempDirs):
     @classmethod
     def setUpClass(cls):
