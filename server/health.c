@@ -27,6 +27,7 @@ struct health {
         size_t n_names;
         health_status status;
         struct watcher *watchers;
+        size_t n_watchers;      /* at most HEALTH_MAX_WATCHERS */
 };
 
 static bool known_service(const struct health *h, const char *name)
@@ -71,6 +72,7 @@ static struct watcher *take_watcher_locked(struct health *h, struct gs_call *cal
 
                 if (w->call == call) {
                         *pp = w->next;
+                        h->n_watchers--;
                         return w;
                 }
         }
@@ -104,6 +106,13 @@ static void on_watch(struct gs_call *call, const ProtobufCMessage *msg, void *us
         w->call = call;
         w->known = known_service(h, req->service);
         pthread_mutex_lock(&h->mu);
+        if (h->n_watchers >= HEALTH_MAX_WATCHERS) {
+                pthread_mutex_unlock(&h->mu);
+                free(w);
+                gs_call_fail(call, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                             "too many health Watch streams (at most %d at once)", HEALTH_MAX_WATCHERS);
+                return;
+        }
         w->last = w->known ? h->status : SVC_UNKNOWN;
         if (gs_call_set_cancel_cb(call, on_watch_cancel, h) < 0 || send_status(call, w->last) < 0) {
                 pthread_mutex_unlock(&h->mu);
@@ -113,6 +122,7 @@ static void on_watch(struct gs_call *call, const ProtobufCMessage *msg, void *us
         }
         w->next = h->watchers;
         h->watchers = w;
+        h->n_watchers++;
         pthread_mutex_unlock(&h->mu);
 }
 
@@ -170,7 +180,8 @@ void health_set(struct health *h, health_status status)
                 /* -EPIPE: the call is gone and its cancel callback will unlink it. */
                 if (send_status(w->call, status) == -ENOBUFS) {
                         *pp = w->next;
-                        gs_stream_end(w->call, GRPC_STATUS_RESOURCE_EXHAUSTED, "watcher is not reading");
+                        h->n_watchers--;
+                        gs_stream_abort(w->call, GRPC_STATUS_RESOURCE_EXHAUSTED, "watcher is not reading");
                         free(w);
                         continue;
                 }
@@ -189,6 +200,7 @@ void health_free(struct health *h)
                 struct watcher *w = h->watchers;
 
                 h->watchers = w->next;
+                h->n_watchers--;
                 gs_stream_end(w->call, GRPC_STATUS_UNAVAILABLE, "server is stopping");
                 free(w);
         }

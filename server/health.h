@@ -16,6 +16,9 @@
 
 typedef Grpc__Health__V1__HealthCheckResponse__ServingStatus health_status;
 
+/* Health Watch streams open at once, across all connections (each holds a queue and a call). */
+#define HEALTH_MAX_WATCHERS 256
+
 struct health;
 
 /* Registers Check and Watch on `s` (before gs_server_start). `services` may be NULL. */

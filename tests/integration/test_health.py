@@ -112,6 +112,31 @@ class Health(TempDirs):
         self.assertTrue(w.q.empty(), "a second restore pushes nothing new")
         self.assertEqual(NAMES[check(ch)], "SERVING")
 
+    def test_at_most_256_watch_streams_at_once(self):
+        d = self.daemon().start()
+        # 100 concurrent streams per connection (gRPC's default): several connections (a
+        # local subchannel pool each, or grpcio shares one connection among the channels).
+        channels = [grpc.insecure_channel("unix:" + d.sock, options=[
+            ("grpc.use_local_subchannel_pool", 1)]) for _ in range(3)]
+        watches = [HealthWatch(channels[i % 3]) for i in range(256)]
+        try:
+            for w in watches:
+                self.assertEqual(w.next(), NOT_SERVING)
+            extra = HealthWatch(channels[0])
+            self.assertIsNone(extra.next(), "the 257th stream was not refused")
+            self.assertEqual(extra.error.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
+            self.assertIn("at most 256", extra.error.details())
+            watches[0].cancel()
+            time.sleep(0.5)  # the cancel reaches the server and frees a slot
+            again = HealthWatch(channels[1])
+            self.assertEqual(again.next(), NOT_SERVING, "a freed slot cannot be reused")
+            again.cancel()
+        finally:
+            for w in watches:
+                w.cancel()
+            for c in channels:
+                c.close()
+
     def test_unknown_service(self):
         d = self.daemon().start()
         ch = d.channel()
