@@ -118,6 +118,9 @@ static void on_restore_finished(struct daemon *d, const struct rs_summary *s)
         sd_notifyf(0, "STATUS=generation %llu: %u restored, %u failed of %u in %.1f s%s",
                    (unsigned long long)s->generation, s->restored, s->failed, s->total,
                    s->duration_us / 1e6, s->dry_run ? " (dry run)" : "");
+        /* A dry run restores nothing: health and READY=1 wait for a real restore. */
+        if (s->dry_run)
+                return;
         /* A start-up restore that finishes after SIGTERM (shutdown waits for it) must not turn
          * health back to SERVING nor send READY=1 after STOPPING=1. */
         if (!atomic_exchange(&d->first_restore_done, true) && !atomic_load(&d->stopping)) {

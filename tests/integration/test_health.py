@@ -101,6 +101,13 @@ class Health(TempDirs):
         self.assertTrue(w.q.empty(), "no update without a restore")
         self.assertEqual(NAMES[check(ch)], "NOT_SERVING")
 
+        # A dry run restores nothing: still NOT_SERVING.
+        dry = d.stub().RestoreAll(pb.RestoreAllRequest(dry_run=True), timeout=60)
+        self.assertEqual(dry.summary.phase, pb.PHASE_DONE)
+        time.sleep(0.3)
+        self.assertTrue(w.q.empty(), "a dry run changed the health status")
+        self.assertEqual(NAMES[check(ch)], "NOT_SERVING")
+
         resp = d.stub().RestoreAll(pb.RestoreAllRequest(), timeout=60)
         self.assertEqual(resp.summary.phase, pb.PHASE_DONE)
         self.assertEqual(NAMES[w.next()], "SERVING", "Watch pushes SERVING when the restore finishes")

@@ -10,7 +10,8 @@
     stops early, --status/--outcome/--runtime/--prefix select what the API selects;
   - `handle NAME` prints the decision; `handle nope` exits 1 with NOT_FOUND;
   - `watch -o json`: one JSON WatchEvent per line while a restore runs, exit 0 at --timeout;
-  - `health`: NOT_SERVING (exit 1) before the first restore, SERVING (exit 0) after;
+  - `health`: NOT_SERVING (exit 1) before the first real restore (a dry run restores nothing),
+    SERVING (exit 0) after;
   - the progress bar in a pseudo-terminal (script(1)), then the table.
 """
 import json
@@ -233,6 +234,9 @@ class DemoGraph(TempDirs):
         p = self.ctl("health", check=1)
         self.assertEqual(p.stdout.strip(), "NOT_SERVING")
         self.ctl("restore", "--dry-run", check=3)
+        p = self.ctl("health", check=1)  # a dry run restores nothing
+        self.assertEqual(p.stdout.strip(), "NOT_SERVING")
+        self.ctl("restore", check=3)
         p = self.ctl("health", check=0)
         self.assertEqual(p.stdout.strip(), "SERVING")
         p = self.ctl("-o", "json", "health", check=0)
