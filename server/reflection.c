@@ -277,7 +277,7 @@ const struct refl_file *reflection_find_symbol(const struct reflection *r, const
 {
         struct refl_symbol key, *hit;
 
-        if (!symbol)
+        if (!symbol || !r->n_syms) /* bsearch over NULL, even of 0 items, is undefined */
                 return NULL;
         if (symbol[0] == '.')
                 symbol++;

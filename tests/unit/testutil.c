@@ -66,20 +66,26 @@ void tu_write(const char *root, const char *rel, const char *content)
 
 char *tu_read(const char *root, const char *rel, size_t *ret_len)
 {
-        char *p = tu_path(root, rel), *buf = NULL;
+        char *p = tu_path(root, rel), *buf;
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        struct stat st;
         size_t len = 0;
-        FILE *f = fopen(p, "re");
 
         free(p);
-        if (!f)
+        if (fd < 0)
                 return NULL;
-        buf = malloc(1);
-        for (int c; (c = fgetc(f)) != EOF;) {
-                buf = realloc(buf, len + 2);
-                buf[len++] = (char)c;
+        ck_assert_int_eq(fstat(fd, &st), 0);
+        buf = malloc((size_t)st.st_size + 1);
+        ck_assert_ptr_nonnull(buf);
+        while (len < (size_t)st.st_size) {
+                ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+                ck_assert_int_ge(n, 0);
+                if (n == 0)
+                        break;
+                len += (size_t)n;
         }
+        close(fd);
         buf[len] = '\0';
-        fclose(f);
         if (ret_len)
                 *ret_len = len;
         return buf;
