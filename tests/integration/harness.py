@@ -137,6 +137,37 @@ def graphgen(graph, state, mix, count=None, seed=1):
         return json.load(f)
 
 
+def scratch_dir(prefix):
+    """A temporary directory for a big generated graph: on tmpfs (/dev/shm) when there is room,
+    since writing thousands of small files to a busy disk can take many seconds; else $TMPDIR."""
+    shm = "/dev/shm"
+    try:
+        st = os.statvfs(shm)
+        if os.access(shm, os.W_OK) and st.f_bavail * st.f_frsize > (2 << 30):
+            return tempfile.mkdtemp(prefix=prefix, dir=shm)
+    except OSError:
+        pass
+    return tempfile.mkdtemp(prefix=prefix)
+
+
+class GeneratedGraph(unittest.TestCase):
+    """A test class sharing one generated graph (MIX, COUNT, SEED) in a scratch dir."""
+    MIX, COUNT, SEED = "bench", 1000, 1
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = scratch_dir("restored-%s-" % cls.__name__.lower())
+        cls.graph = os.path.join(cls.tmp, "graph")
+        cls.state = os.path.join(cls.tmp, "state")
+        os.makedirs(cls.graph)
+        os.makedirs(cls.state)
+        cls.manifest = graphgen(cls.graph, cls.state, cls.MIX, count=cls.COUNT, seed=cls.SEED)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+
 def snapshot_tree(root):
     """{relative path: (kind, bytes or target)} for every entry below root, without
     following symlinks and without opening FIFOs: what 'byte-identical afterwards' compares."""

@@ -22,23 +22,10 @@ import threading
 import time
 import unittest
 
-from harness import RESTORED, Daemon, TempDirs, graphgen, grpc, pb, pb_grpc
+from harness import RESTORED, Daemon, GeneratedGraph, TempDirs, graphgen, grpc, pb, pb_grpc
 
 SERVICE = "/isula.restore.v1.Restore/"
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error")
-
-
-def scratch_dir(prefix):
-    """A temporary directory for a big generated graph: on tmpfs (/dev/shm) when there is room,
-    since writing thousands of small files to a busy disk can take many seconds; else $TMPDIR."""
-    shm = "/dev/shm"
-    try:
-        st = os.statvfs(shm)
-        if os.access(shm, os.W_OK) and st.f_bavail * st.f_frsize > (2 << 30):
-            return tempfile.mkdtemp(prefix=prefix, dir=shm)
-    except OSError:
-        pass
-    return tempfile.mkdtemp(prefix=prefix)
 
 
 def raw(channel, method, kind="unary"):
@@ -218,7 +205,7 @@ def pb_stub(channel):
     return pb_grpc.RestoreStub(channel)
 
 
-class SigtermUnderLoad(unittest.TestCase):
+class SigtermUnderLoad(GeneratedGraph):
     """SIGTERM while a RestoreAll over 3,000 containers, an open Watch stream and a loop of
     ListRestored calls from several threads are in flight, five times over the same graph."""
 
@@ -226,18 +213,7 @@ class SigtermUnderLoad(unittest.TestCase):
     ROUNDS = (0.0, 0.02, 0.08, 0.2, 0.4)  # seconds between "restore is running" and SIGTERM
     EXIT_BOUND = 30  # grace (2 s) + drain (10 s) + the rest of the restore, with room for ASan
 
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = scratch_dir("restored-sigterm-")
-        cls.graph = os.path.join(cls.tmp, "graph")
-        cls.state = os.path.join(cls.tmp, "state")
-        os.makedirs(cls.graph)
-        os.makedirs(cls.state)
-        graphgen(cls.graph, cls.state, "bench", count=cls.COUNT, seed=5)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+    SEED = 5
 
     def one_round(self, n, delay):
         d = Daemon(self.graph, self.state)

@@ -26,22 +26,9 @@ import unittest
 
 from google.protobuf import json_format
 
-from harness import RESTORECTL, Daemon, TempDirs, graphgen, pb, snapshot_tree
+from harness import RESTORECTL, Daemon, GeneratedGraph, TempDirs, graphgen, pb, snapshot_tree
 
 COLUMNS = ["ID", "NAME", "RUNTIME", "STATUS", "ACTION", "OUTCOME", "REASON"]
-
-
-def scratch_dir(prefix):
-    """A temporary directory for a big generated graph: on tmpfs (/dev/shm) when there is room,
-    since writing thousands of small files to a busy disk can take many seconds; else $TMPDIR."""
-    shm = "/dev/shm"
-    try:
-        st = os.statvfs(shm)
-        if os.access(shm, os.W_OK) and st.f_bavail * st.f_frsize > (2 << 30):
-            return tempfile.mkdtemp(prefix=prefix, dir=shm)
-    except OSError:
-        pass
-    return tempfile.mkdtemp(prefix=prefix)
 
 
 def word(enum_name):
@@ -328,19 +315,15 @@ class DemoGraph(TempDirs):
         self.assertEqual(p.stdout.splitlines()[0], "no containers match")
 
 
-class BigGraph(unittest.TestCase):
+class BigGraph(GeneratedGraph):
     """2,500 containers: more than two server pages (the server caps a page at 1,000)."""
 
-    COUNT = 2500
+    COUNT, SEED = 2500, 32
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = scratch_dir("restorectl-big-")
-        graph, state = os.path.join(cls.tmp, "graph"), os.path.join(cls.tmp, "state")
-        os.makedirs(graph)
-        os.makedirs(state)
-        graphgen(graph, state, "bench", count=cls.COUNT, seed=32)
-        cls.d = Daemon(graph, state, sock=os.path.join(cls.tmp, "restore.sock"))
+        super().setUpClass()
+        cls.d = Daemon(cls.graph, cls.state, sock=os.path.join(cls.tmp, "restore.sock"))
         try:
             cls.d.start()
             cls.stub = cls.d.stub()
@@ -352,7 +335,7 @@ class BigGraph(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.d.stop(signal.SIGKILL)
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        super().tearDownClass()
 
     def ctl(self, *args, check=0):
         p = subprocess.run([RESTORECTL, "--socket", self.d.sock] + list(args), capture_output=True, text=True,

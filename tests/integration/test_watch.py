@@ -20,33 +20,19 @@ import os
 import queue
 import shutil
 import signal
-import tempfile
 import threading
 import time
 import unittest
 
 from google.protobuf import json_format
 
-from harness import Daemon, TempDirs, graphgen, grpc, pb, pb_grpc
+from harness import Daemon, GeneratedGraph, TempDirs, graphgen, grpc, pb, pb_grpc
 
 K = pb.WatchEvent
 STARTED, PROGRESS, RESULT, FINISHED = (K.KIND_RESTORE_STARTED, K.KIND_PROGRESS, K.KIND_CONTAINER_RESULT,
                                        K.KIND_RESTORE_FINISHED)
 WATCH_QUEUE = 65536  # server/grpcsrv.c GS_DEFAULT_QUEUE: events queued per stream
 MAX_STREAMS = 64     # server/watch.h WATCH_MAX_STREAMS
-
-
-def scratch_dir(prefix):
-    """A temporary directory for a big generated graph: on tmpfs (/dev/shm) when there is room,
-    since writing thousands of small files to a busy disk can take many seconds; else $TMPDIR."""
-    shm = "/dev/shm"
-    try:
-        st = os.statvfs(shm)
-        if os.access(shm, os.W_OK) and st.f_bavail * st.f_frsize > (2 << 30):
-            return tempfile.mkdtemp(prefix=prefix, dir=shm)
-    except OSError:
-        pass
-    return tempfile.mkdtemp(prefix=prefix)
 
 
 def kind_name(k):
@@ -277,23 +263,12 @@ class WatchAndSigterm(TempDirs):
         self.assertIn(ends.code, (grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED))
 
 
-class SlowClient(unittest.TestCase):
+class SlowClient(GeneratedGraph):
     """10,000 containers; a slow client that never reads and a fast one on the same daemon."""
 
     COUNT = 10000
 
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = scratch_dir("restored-watch-")
-        cls.graph = os.path.join(cls.tmp, "graph")
-        cls.state = os.path.join(cls.tmp, "state")
-        os.makedirs(cls.graph)
-        os.makedirs(cls.state)
-        graphgen(cls.graph, cls.state, "bench", count=cls.COUNT, seed=24)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+    SEED = 24
 
     def setUp(self):
         self.d = Daemon(self.graph, self.state).start()
