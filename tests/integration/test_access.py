@@ -29,7 +29,6 @@ import signal
 import stat
 import subprocess
 import tempfile
-import time
 import unittest
 
 from harness import RESTORECTL, Daemon, graphgen, grpc, pb, pb_grpc, wait_for_socket
