@@ -197,7 +197,8 @@ static int restore_apply(void *state, int opt, const char *arg)
 static int restore_output(const struct ctl *ctl, const Isula__Restore__V1__RestoreAllResponse *resp)
 {
         bool failed =
-            (resp->summary && resp->summary->failed > 0) || ctl_any_failed(resp->results, resp->n_results);
+            (resp->summary && (resp->summary->failed > 0 || (resp->summary->error && *resp->summary->error))) ||
+            ctl_any_failed(resp->results, resp->n_results);
 
         if (ctl->json) {
                 if (ctl_print_json(&resp->base, false) != EXIT_OK)

@@ -251,6 +251,9 @@ void ctl_print_summary(const Isula__Restore__V1__RestoreSummary *s)
         if (s->dry_run)
                 printf(" (dry run: nothing was written, started or removed)");
         putchar('\n');
+        /* Containers that could not even be listed have no row: say so where it is seen. */
+        if (s->error && *s->error)
+                printf("not restored: %s\n", s->error);
 }
 
 void ctl_print_actions(Isula__Restore__V1__ContainerResult *const *rows, size_t n)

@@ -5,6 +5,7 @@
 #include "engine_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -161,7 +162,8 @@ void rs_engine_summary(struct rs_engine *e, struct rs_summary *ret_summary)
         pthread_rwlock_unlock(&e->view_lock);
 }
 
-void rs_engine_begin_generation(struct rs_engine *e, struct rs_slot *slots, size_t n, bool dry_run)
+void rs_engine_begin_generation(struct rs_engine *e, struct rs_slot *slots, size_t n, bool dry_run,
+                                const char *error)
 {
         struct rs_slot *old;
         size_t n_old;
@@ -179,6 +181,7 @@ void rs_engine_begin_generation(struct rs_engine *e, struct rs_slot *slots, size
                 .started_at_us = rs_now_us(),
                 .dry_run = dry_run,
         };
+        snprintf(e->summary.error, sizeof(e->summary.error), "%s", error ? error : "");
         rs_registry_clear(e->registry);
         ev.summary = e->summary;
         pthread_rwlock_unlock(&e->view_lock);

@@ -53,6 +53,7 @@ struct rs_summary {
         uint64_t duration_us;
         uint64_t started_at_us;
         bool dry_run;
+        char error[256];   /* why (part of) the graph could not be enumerated; "" if it could */
 };
 
 typedef enum {

@@ -64,7 +64,8 @@ struct rs_engine {
 /* engine.c */
 void rs_engine_emit(struct rs_engine *e, struct rs_event *ev);
 /* Installs a new generation's (empty) slots; takes ownership of slots. */
-void rs_engine_begin_generation(struct rs_engine *e, struct rs_slot *slots, size_t n, bool dry_run);
+void rs_engine_begin_generation(struct rs_engine *e, struct rs_slot *slots, size_t n, bool dry_run,
+                                const char *error);
 /* Moves *r into slot i (r is zeroed), updates the summary, emits CONTAINER_RESULT. */
 void rs_engine_publish(struct rs_engine *e, size_t i, struct rs_result *r);
 void rs_engine_finish_generation(struct rs_engine *e);

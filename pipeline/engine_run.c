@@ -146,35 +146,54 @@ static int add_slots(struct rs_slot **slots, size_t *n, size_t *cap, const char 
         return 0;
 }
 
-/* The container directories to restore, as empty slots in result order. */
+static void free_slot_array(struct rs_slot *slots, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                rs_result_done(&slots[i].r);
+        free(slots);
+}
+
+/*
+ * The container directories to restore, as empty slots in result order. An engine directory
+ * that cannot be read is skipped and named in ret_error (the rest still restores); only
+ * running out of memory fails the whole enumeration.
+ */
 static int enumerate(struct rs_engine *e, const struct rs_job *job, struct rs_slot **ret_slots,
-                     size_t *ret_n)
+                     size_t *ret_n, char *ret_error, size_t errlen)
 {
         char **runtimes = NULL;
         size_t n_runtimes = 0, n = 0, cap = 0;
         struct rs_slot *slots = NULL;
         int r = list_sorted(e->engines_dir, true, &runtimes, &n_runtimes);
 
+        if (r < 0 && r != -ENOMEM) {
+                snprintf(ret_error, errlen, "%s: %s", e->engines_dir, strerror(-r));
+                r = 0;
+        }
         for (size_t i = 0; r == 0 && i < n_runtimes; i++) {
                 _cleanup_free_ char *path = NULL;
                 char **dirs = NULL;
                 size_t n_dirs = 0;
+                int lr;
 
                 if (!runtime_selected(job, runtimes[i]))
                         continue;
-                if (asprintf(&path, "%s/%s", e->engines_dir, runtimes[i]) < 0)
+                if (asprintf(&path, "%s/%s", e->engines_dir, runtimes[i]) < 0) {
                         r = -ENOMEM;
-                if (r == 0)
-                        r = list_sorted(path, false, &dirs, &n_dirs);
-                if (r == 0)
+                        break;
+                }
+                lr = list_sorted(path, false, &dirs, &n_dirs);
+                if (lr == -ENOMEM)
+                        r = lr;
+                else if (lr < 0 && !ret_error[0])
+                        snprintf(ret_error, errlen, "%s: %s", path, strerror(-lr));
+                else if (lr == 0)
                         r = add_slots(&slots, &n, &cap, runtimes[i], dirs, n_dirs);
                 free_names(dirs, n_dirs);
         }
         free_names(runtimes, n_runtimes);
         if (r < 0) {
-                for (size_t i = 0; i < n; i++)
-                        rs_result_done(&slots[i].r);
-                free(slots);
+                free_slot_array(slots, n);
                 return r;
         }
         *ret_slots = slots;
@@ -433,18 +452,28 @@ void rs_engine_run(struct rs_engine *e, const struct rs_job *job)
 {
         struct rs_slot *slots = NULL;
         size_t n = 0;
+        char error[256] = "";
         struct pass p;
+        bool inited = false;
+        int r = enumerate(e, job, &slots, &n, error, sizeof(error));
 
-        if (enumerate(e, job, &slots, &n) < 0) {
-                /* An unreadable engines dir: an empty generation that says so by total 0. */
+        if (r == 0) {
+                r = pass_init(&p, e, job, slots, n);
+                inited = true;
+        }
+        if (r < 0) {
+                /* Out of memory (or no clock): an empty generation that says why. */
+                snprintf(error, sizeof(error), "cannot start the restore: %s", strerror(-r));
+                if (inited)
+                        pass_done(&p);
+                free_slot_array(slots, n);
                 slots = NULL;
                 n = 0;
+                (void)pass_init(&p, e, job, NULL, 0); /* n = 0: every stage below is empty */
         }
-        if (pass_init(&p, e, job, slots, n) < 0)
-                n = p.n = 0;
         if (!job->dry_run)
                 rs_engine_reset_monitor(e);
-        rs_engine_begin_generation(e, slots, n, job->dry_run);
+        rs_engine_begin_generation(e, slots, n, job->dry_run, error);
 
         run_stage(&p, RS_STAGE_LOAD, load_one);
         progress_begin(&p, RS_STAGE_REGISTER);

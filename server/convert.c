@@ -67,4 +67,5 @@ void rpc_summary_to_msg(const struct rs_summary *s, Isula__Restore__V1__RestoreS
         m->duration_us = s->duration_us;
         m->started_at_us = s->started_at_us;
         m->dry_run = s->dry_run;
+        m->error = (char *)s->error; /* borrowed, like the result strings */
 }

@@ -112,6 +112,9 @@ static void on_restore_finished(struct daemon *d, const struct rs_summary *s)
                                              { "running", NULL, s->running },
                                              { "duration_ms", NULL, (int64_t)(s->duration_us / 1000) }) };
 
+        if (s->error[0])
+                rd_log(RD_LOG_ERROR, NULL, &(struct rd_log_fields){ .generation = s->generation },
+                       "part of the graph was not restored: %s", s->error);
         rd_log(s->failed ? RD_LOG_WARNING : RD_LOG_INFO, NULL, &f, "restore %s%s",
                s->failed ? "finished with failed containers" : "finished",
                s->dry_run ? " (dry run)" : "");

@@ -60,17 +60,18 @@ def _empty_config():
 class Daemon:
     """One restored process on a temporary socket."""
 
-    def __init__(self, graph, state, sock=None, args=(), env=None):
+    def __init__(self, graph, state, sock=None, args=(), env=None, wrapper=()):
         self.graph, self.state = graph, state
         self.own_dir = None if sock else tempfile.mkdtemp(prefix="restored-sock-")
         self.sock = sock or os.path.join(self.own_dir, "restore.sock")
         self.args = list(args)
         self.env = env
+        self.wrapper = list(wrapper)  # e.g. setpriv ... to run the daemon as another user
         self.proc = None
         self.log_path = self.sock + ".log"
 
     def start(self, wait=True):
-        cmd = [RESTORED, "--graph", self.graph, "--state", self.state, "--socket", self.sock,
+        cmd = self.wrapper + [RESTORED, "--graph", self.graph, "--state", self.state, "--socket", self.sock,
                "--config", _empty_config()] + self.args
         self.log = open(self.log_path, "wb")
         env = dict(os.environ)

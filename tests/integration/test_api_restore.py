@@ -126,6 +126,37 @@ class EmptyGraphs(TempDirs):
         self.assertEqual(d.stop(), 0, d.output())
 
 
+class UnreadableEngineDir(TempDirs):
+    def test_an_unreadable_engine_dir_is_named_and_the_rest_restores(self):
+        # Root reads everything, so the daemon runs as nobody over a world-readable graph in
+        # which one engine dir (kata-runtime) is private.
+        manifest = graphgen(self.graph, self.state, "demo", seed=3)
+        runc = sum(1 for c in manifest["containers"] if c["runtime"] == "runc")
+        private = os.path.join(self.graph, "engines", "kata-runtime")
+        os.makedirs(os.path.join(private, "0" * 64))
+        for dirpath, dirs, files in os.walk(self.tmp):
+            os.chmod(dirpath, 0o755)
+            for f in files:
+                p = os.path.join(dirpath, f)
+                if os.path.isfile(p) and not os.path.islink(p):
+                    os.chmod(p, 0o644)
+        os.chmod(private, 0o700)
+        sockdir = os.path.join(self.tmp, "sock")
+        os.makedirs(sockdir)
+        os.chmod(sockdir, 0o777)
+        d = self.daemon(sock=os.path.join(sockdir, "restore.sock"),
+                        wrapper=["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        d.start()
+        os.chmod(d.sock, 0o666)  # the test (root) connects either way; nobody owns it
+        resp = d.stub().RestoreAll(pb.RestoreAllRequest(dry_run=True), timeout=60)
+        self.assertIn("kata-runtime", resp.summary.error)
+        self.assertIn("Permission denied", resp.summary.error)
+        self.assertEqual(resp.summary.total, runc, "the readable engine dir still restores")
+        p = self.restorectl(d, "restore", "--dry-run", check=3)
+        self.assertIn("not restored: ", p.stdout)
+        self.assertIn("kata-runtime", p.stdout)
+
+
 class ListAndHandle(TempDirs):
     @classmethod
     def setUpClass(cls):
