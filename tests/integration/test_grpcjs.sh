@@ -11,45 +11,15 @@
 # Needs node and tests/integration/node_modules (tests/install-deps.sh). Exit 0 = all passed.
 set -uo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-src=${SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-build=${BUILD_DIR:-$src/build}
-py=/usr/bin/python3
-restored=$build/bin/restored
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[ -x "$restored" ] || { echo "test_grpcjs.sh: $restored is not built"; exit 1; }
 [ -d "$here/node_modules/@grpc/grpc-js" ] && [ -d "$here/node_modules/@grpc/proto-loader" ] ||
         { echo "test_grpcjs.sh: grpc-js missing: run tests/install-deps.sh"; exit 1; }
 command -v node >/dev/null || { echo "test_grpcjs.sh: node is missing"; exit 1; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/restored-grpcjs-XXXXXX")
-daemon_pid=
-cleanup() {
-        if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-                kill -KILL "$daemon_pid" 2>/dev/null
-                wait "$daemon_pid" 2>/dev/null
-        fi
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-sock=$tmp/restore.sock
-mkdir -p "$tmp/graph" "$tmp/state"
-echo '{}' >"$tmp/config.json"
-"$py" "$src/tests/tools/graphgen.py" --graph "$tmp/graph" --state "$tmp/state" --mix demo --seed 5 \
-        --manifest "$tmp/manifest.json" >"$tmp/graphgen.log" 2>&1 ||
-        { echo "graphgen failed:"; cat "$tmp/graphgen.log"; exit 1; }
-
-"$restored" --graph "$tmp/graph" --state "$tmp/state" --socket "$sock" --config "$tmp/config.json" \
-        >"$tmp/daemon.log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 1 150); do
-        [ -S "$sock" ] && break
-        kill -0 "$daemon_pid" 2>/dev/null || break
-        sleep 0.1
-done
-[ -S "$sock" ] || { echo "restored did not create $sock:"; cat "$tmp/daemon.log"; exit 1; }
+it_setup grpcjs
+it_graph demo 5
+it_start_daemon
 
 # NODE_PATH: the client lives beside node_modules, but say so for a copy run from elsewhere.
 NODE_PATH=$here/node_modules timeout 120 node "$here/grpcjs_client.js" "$sock" "$tmp/manifest.json" "$src" \
@@ -65,9 +35,8 @@ if [ "$client_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
         failed=1
 fi
 
-kill -TERM "$daemon_pid"
-for _ in $(seq 1 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$daemon_pid" 2>/dev/null; then rc=timeout; else wait "$daemon_pid"; rc=$?; fi
+it_stop_daemon
+rc=$daemon_rc
 daemon_pid=
 if [ "$rc" = 0 ]; then
         echo "ok   - restored exits 0 on SIGTERM after the grpc-js session"; passed=$((passed + 1))

@@ -16,57 +16,21 @@
 # JSON output is checked with /usr/bin/python3 (no jq). Exit 0 when every check passed.
 set -uo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-src=${SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-build=${BUILD_DIR:-$src/build}
-py=/usr/bin/python3 # Debian's, with grpcio; not a pyenv python3 on PATH
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 buf=$here/node_modules/.bin/buf
-restored=$build/bin/restored
 
-passed=0
-failed=0
-pass() { echo "ok   - $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL - $*"; failed=$((failed + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-
-[ -x "$restored" ] || { echo "test_reflection.sh: $restored is not built"; exit 1; }
 [ -x "$buf" ] || { echo "test_reflection.sh: $buf missing: run tests/install-deps.sh"; exit 1; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/restored-refl-XXXXXX")
-daemon_pid=
-cleanup() {
-        if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-                kill -KILL "$daemon_pid" 2>/dev/null
-                wait "$daemon_pid" 2>/dev/null
-        fi
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+it_setup refl
 export BUF_CACHE_DIR=$tmp/buf-cache # never the caller's ~/.cache
 export HOME=${HOME:-$tmp} # buf reads $HOME/.config/buf
 
-sock=$tmp/restore.sock
-mkdir -p "$tmp/graph" "$tmp/state"
-echo '{}' >"$tmp/config.json"
-"$py" "$src/tests/tools/graphgen.py" --graph "$tmp/graph" --state "$tmp/state" --mix demo --seed 3 \
-        --manifest "$tmp/manifest.json" >"$tmp/graphgen.log" 2>&1 ||
-        { echo "graphgen failed:"; cat "$tmp/graphgen.log"; exit 1; }
+it_graph demo 3
 total=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"])' "$tmp/manifest.json")
 nfailed=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["failed"])' "$tmp/manifest.json")
 echo "# demo graph: $total containers, $nfailed expected to fail"
 
-"$restored" --graph "$tmp/graph" --state "$tmp/state" --socket "$sock" --config "$tmp/config.json" \
-        >"$tmp/daemon.log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 1 150); do
-        [ -S "$sock" ] && break
-        kill -0 "$daemon_pid" 2>/dev/null || break
-        sleep 0.1
-done
-if [ ! -S "$sock" ]; then
-        echo "restored did not create $sock:"; cat "$tmp/daemon.log"; exit 1
-fi
+it_start_daemon
 
 # bcurl OUT [buf curl args...]: stdout to OUT, stderr to OUT.err; returns buf's exit status
 # (for a failed RPC, the gRPC code shifted left by three bits). Bounded by `timeout`.
@@ -294,10 +258,8 @@ jcheck "v1 and v1alpha serve the same ContainerResult descriptor" "$tmp/describe
         "d['v1']['ContainerResult'] == d['v1alpha']['ContainerResult']"
 
 # ---- a clean stop ----
-kill -TERM "$daemon_pid"
-rc=0
-for _ in $(seq 1 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$daemon_pid" 2>/dev/null; then rc=timeout; else wait "$daemon_pid"; rc=$?; fi
+it_stop_daemon
+rc=$daemon_rc
 daemon_pid=
 check "restored exits 0 on SIGTERM after the buf curl session (rc $rc)" test "$rc" = 0
 check "restored removed its socket on exit" test ! -e "$sock"
