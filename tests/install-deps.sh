@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 pkgs=(build-essential cmake pkg-config libgrpc-dev protobuf-compiler protobuf-c-compiler
       libprotobuf-c-dev libjson-c-dev libsystemd-dev check grpc-proto python3-grpcio
-      python3-grpc-tools runc systemd openssl util-linux procps valgrind)
+      python3-grpc-tools runc systemd openssl util-linux procps valgrind clang)
 # Node.js and npm only when the machine has none (an image may ship its own Node, whose npm
 # conflicts with Debian's package).
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
