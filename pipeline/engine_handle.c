@@ -37,6 +37,32 @@ static void handle_end(struct rs_engine *e)
         pthread_mutex_unlock(&e->mu);
 }
 
+/*
+ * A key that names no registered container may still name one that failed to restore (failed
+ * containers are never registered): say so, instead of a bare "not found". View lock held.
+ */
+static bool explain_unregistered(struct rs_engine *e, const char *key, struct rs_error *err)
+{
+        for (size_t i = 0; i < e->n_slots; i++) {
+                const struct rs_result *r = &e->slots[i].r;
+                const char *name = r->name && r->name[0] == '/' ? r->name + 1 : r->name;
+                const char *want = key[0] == '/' ? key + 1 : key;
+
+                if (!e->slots[i].done || r->outcome != RS_OUTCOME_FAILED)
+                        continue;
+                if ((r->id && strcmp(r->id, key) == 0) || (r->dir && strcmp(r->dir, key) == 0) ||
+                    (name && strcmp(name, want) == 0)) {
+                        rs_fail(err, -ENOENT, RS_REASON_NONE,
+                                "container \"%.64s\" (%s/%.64s) is not registered: it failed to "
+                                "restore at stage %s (%s); fix it, then run RestoreAll again",
+                                key, r->runtime, r->dir, rs_stage_name(r->stage),
+                                rs_reason_name(r->reason));
+                        return true;
+                }
+        }
+        return false;
+}
+
 /* The (runtime, dir) of the slot the key resolves to. */
 static int resolve(struct rs_engine *e, const char *key, size_t *ret_slot, char **ret_runtime,
                    char **ret_dir, rs_status *ret_status, struct rs_error *err)
@@ -44,6 +70,11 @@ static int resolve(struct rs_engine *e, const char *key, size_t *ret_slot, char 
         size_t slot;
         int r = rs_registry_lookup(e->registry, key, &slot, err);
 
+        if (r == -ENOENT) {
+                pthread_rwlock_rdlock(&e->view_lock);
+                (void)explain_unregistered(e, key, err);
+                pthread_rwlock_unlock(&e->view_lock);
+        }
         if (r < 0)
                 return r;
         pthread_rwlock_rdlock(&e->view_lock);

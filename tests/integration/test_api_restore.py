@@ -226,6 +226,14 @@ class ListAndHandle(TempDirs):
             self.stub.HandleContainer(pb.HandleContainerRequest(id=""), timeout=10)
         self.assertEqual(cm.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
 
+    def test_handle_of_a_container_that_failed_says_why_it_is_not_registered(self):
+        failed = next(r for r in self.all.results if r.outcome == pb.OUTCOME_FAILED and r.id)
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.stub.HandleContainer(pb.HandleContainerRequest(id=failed.id), timeout=10)
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.NOT_FOUND)
+        self.assertIn("failed to restore at stage", cm.exception.details())
+        self.assertIn(pb.Stage.Name(failed.stage).replace("STAGE_", "").lower(), cm.exception.details())
+
 
 if __name__ == "__main__":
     unittest.main()
