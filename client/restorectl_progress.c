@@ -13,8 +13,12 @@
 #include <string.h>
 #include <time.h>
 
-/* How long RestoreAll waits for the stream to be up before starting anyway. */
-#define PROGRESS_READY_WAIT_MS 1000
+/*
+ * How long RestoreAll waits for the stream to be up before starting anyway. A replay sends
+ * nothing when no restore has run yet, so this is the usual wait on a fresh daemon; missing
+ * the first events costs nothing but a frame, since PROGRESS carries absolute done/total.
+ */
+#define PROGRESS_READY_WAIT_MS 200
 /* Redraw at most this often: a 10,000-container restore sends tens of thousands of events. */
 #define PROGRESS_REDRAW_MS 100
 #define PROGRESS_BAR_WIDTH 30
