@@ -2,6 +2,7 @@
 #include "restore_client.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,11 @@ const char *restore_reason_name(restore_reason v)
         return enum_name(&isula__restore__v1__failure_reason__descriptor, v);
 }
 
+const char *restore_event_kind_name(restore_event_kind v)
+{
+        return enum_name(&isula__restore__v1__watch_event__kind__descriptor, v);
+}
+
 /* ---- connection ---- */
 
 static int64_t effective_timeout(int timeout_ms)
@@ -155,6 +161,7 @@ static void summary_from_pb(const Isula__Restore__V1__RestoreSummary *m, restore
         s->dry_run = m->dry_run;
         s->done = m->done;
         s->started_at_us = m->started_at_us;
+        snprintf(s->error, sizeof(s->error), "%s", m->error ? m->error : "");
 }
 
 static void result_done(restore_container_result *r)
@@ -420,4 +427,146 @@ int restore_client_health(restore_client *c, bool *ret_serving)
                 *ret_serving = ((Grpc__Health__V1__HealthCheckResponse *)resp)->status ==
                                GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
         return record(c, r, &st);
+}
+
+/* ---- Watch ---- */
+
+struct restore_watch {
+        restore_client *client;
+        struct rc_stream *stream;
+        atomic_bool cancelled; /* restore_watch_cancel() was called */
+        /* Once the stream is over: what every later restore_watch_next() returns. */
+        int end_r;
+        struct rc_status end_st;
+};
+
+void restore_event_free(restore_event *e)
+{
+        if (!e)
+                return;
+        restore_container_result_free(e->result);
+        free(e);
+}
+
+static int event_from_pb(const Isula__Restore__V1__WatchEvent *m, restore_event **ret)
+{
+        restore_event *e = calloc(1, sizeof(*e));
+
+        if (!e)
+                return -ENOMEM;
+        e->kind = (restore_event_kind)m->kind;
+        e->generation = m->generation;
+        e->time_us = m->time_us;
+        summary_from_pb(m->summary, &e->summary);
+        if (m->progress) {
+                e->progress.stage = (restore_stage)m->progress->stage;
+                e->progress.done = m->progress->done;
+                e->progress.total = m->progress->total;
+        }
+        if (m->result) {
+                e->result = malloc(sizeof(*e->result));
+                if (!e->result || result_from_pb(m->result, e->result) < 0) {
+                        free(e->result);
+                        free(e);
+                        return -ENOMEM;
+                }
+        }
+        *ret = e;
+        return 0;
+}
+
+int restore_client_watch(restore_client *c, bool replay, restore_watch **ret)
+{
+        Isula__Restore__V1__WatchRequest req = ISULA__RESTORE__V1__WATCH_REQUEST__INIT;
+        struct rc_status st = { 0 };
+        restore_watch *w;
+        int r;
+
+        if (!c || !ret)
+                return record_local(c, -EINVAL, GRPC_STATUS_INVALID_ARGUMENT, "client or ret is NULL");
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return record_local(c, -ENOMEM, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        w->client = c;
+        atomic_init(&w->cancelled, false);
+        req.replay = replay;
+        /* No deadline: a watch lasts until it is cancelled or closed. */
+        r = rc_stream_open(c->conn, RC_METHOD_WATCH, &req.base, 0, &w->stream, &st);
+        if (r < 0) {
+                free(w);
+                return record(c, r, &st);
+        }
+        *ret = w;
+        return record(c, 0, &st);
+}
+
+/* Records the end of the stream for this and every later restore_watch_next(). */
+static int watch_end(restore_watch *w, int r, const struct rc_status *st)
+{
+        w->end_r = r;
+        w->end_st = *st;
+        if (r == -ENODATA) {
+                /* Not a failure of the call: the daemon said OK. */
+                last_error.client = w->client;
+                last_error.code = GRPC_STATUS_OK;
+                snprintf(last_error.msg, sizeof(last_error.msg), "%s", st->msg);
+                return r;
+        }
+        return record(w->client, r, st);
+}
+
+int restore_watch_next(restore_watch *w, int timeout_ms, restore_event **ret)
+{
+        _cleanup_pb_ ProtobufCMessage *m = NULL;
+        struct rc_status st = { 0 };
+        int r;
+
+        if (!w || !ret)
+                return record_local(w ? w->client : NULL, -EINVAL, GRPC_STATUS_INVALID_ARGUMENT,
+                                    "watch or ret is NULL");
+        if (w->end_r < 0)
+                return watch_end(w, w->end_r, &w->end_st);
+        r = rc_stream_next(w->stream, &isula__restore__v1__watch_event__descriptor,
+                           timeout_ms < 0 ? -1 : timeout_ms, &m, &st);
+        if (r > 0) {
+                r = event_from_pb((const Isula__Restore__V1__WatchEvent *)m, ret);
+                return record(w->client, r, &st); /* -ENOMEM loses this event, not the stream */
+        }
+        if (r == -ETIMEDOUT && st.code == GRPC_STATUS_OK) {
+                /* The wait passed (a stream ending DEADLINE_EXCEEDED sets st): still open. */
+                snprintf(st.msg, sizeof(st.msg), "no event within %d ms; the watch is still open",
+                         timeout_ms);
+                return record_local(w->client, -ETIMEDOUT, GRPC_STATUS_DEADLINE_EXCEEDED, st.msg);
+        }
+        if (r == 0) {
+                st.code = GRPC_STATUS_OK;
+                snprintf(st.msg, sizeof(st.msg), "%s",
+                         "restored ended the Watch stream (it ends them when it shuts down)");
+                return watch_end(w, -ENODATA, &st);
+        }
+        if (atomic_load(&w->cancelled) && st.code == GRPC_STATUS_CANCELLED) {
+                snprintf(st.msg, sizeof(st.msg), "the watch was cancelled (restore_watch_cancel)");
+                return watch_end(w, -ECANCELED, &st);
+        }
+        if (st.code == GRPC_STATUS_OK) /* a local failure: report it as the status it ends with */
+                st.code = r == -ENOMEM ? GRPC_STATUS_RESOURCE_EXHAUSTED : GRPC_STATUS_INTERNAL;
+        if (!st.msg[0])
+                snprintf(st.msg, sizeof(st.msg), "%s", strerror(-r));
+        return watch_end(w, r, &st);
+}
+
+void restore_watch_cancel(restore_watch *w)
+{
+        if (!w)
+                return;
+        atomic_store(&w->cancelled, true);
+        rc_stream_cancel(w->stream);
+}
+
+void restore_watch_close(restore_watch *w)
+{
+        if (!w)
+                return;
+        rc_stream_free(w->stream);
+        free(w);
 }

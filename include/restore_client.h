@@ -30,7 +30,8 @@
  * Threads: one restore_client may be used by several threads at once (calls are independent
  * RPCs on one shared gRPC channel). The last error is kept per thread, like errno: it describes
  * the calling thread's most recent failed call on that client. restore_client_close() must not
- * race with calls on the same client. Do not use a client in a child after fork().
+ * race with calls on the same client, and comes after restore_watch_close() of its watches (see
+ * "Watch" below for a watch's own rules). Do not use a client in a child after fork().
  *
  * Versioning: SOVERSION 0. Zero-initialise option structs ({0} / designated initialisers) so
  * that fields added later keep their defaults.
@@ -185,6 +186,9 @@ typedef struct restore_summary {
         bool dry_run;
         uint32_t done;          /* containers finished so far */
         uint64_t started_at_us; /* microseconds since the Unix epoch */
+        /* Why part of the graph could not be enumerated (e.g. an unreadable engine dir, whose
+         * containers then have no result at all); "" when every engine dir was read. */
+        char error[256];
 } restore_summary;
 
 /* ---- the client ---- */
@@ -270,6 +274,97 @@ RESTORE_CLIENT_API void restore_container_result_free(restore_container_result *
 
 /* Health/Check on the whole server: *ret_serving is true once the first restore has finished. */
 RESTORE_CLIENT_API int restore_client_health(restore_client *c, bool *ret_serving);
+
+/* ---- Watch ---- */
+
+/*
+ * Progress and per-container state changes as they happen (the Watch stream):
+ *
+ *   restore_watch *w = NULL;
+ *   restore_event *ev = NULL;
+ *
+ *   if (restore_client_watch(c, true, &w) < 0) fail(...);
+ *   while ((r = restore_watch_next(w, 1000, &ev)) == 0 || r == -ETIMEDOUT) {
+ *           if (r == 0) { ... ev->kind, ev->summary.done, ev->result->id ...; restore_event_free(ev); }
+ *   }
+ *   (r == -ENODATA: the daemon ended the stream; otherwise restore_client_last_error(c, &code))
+ *   restore_watch_close(w);
+ *
+ * What arrives, per restore (ev->generation numbers the restore): RESTORE_STARTED, PROGRESS
+ * events (at most ~10 a second, and the last of each stage), one CONTAINER_RESULT per container
+ * directory, then RESTORE_FINISHED with the final summary. STATUS_CHANGED and CONTAINER_RESULT
+ * also arrive later, when HandleContainer or the exit monitor changes a container. With replay,
+ * the stream starts with the current summary (as RESTORE_FINISHED, or RESTORE_STARTED while a
+ * restore runs) and every result known so far (a result published during the replay may then
+ * arrive twice, never not at all); nothing is replayed before the first restore. Events of a
+ * kind you do not know (added later) are to be ignored.
+ *
+ * Threads: one thread at a time may call restore_watch_next() on a watch (typically a thread
+ * of its own); restore_watch_cancel() may be called from any thread at any time before
+ * restore_watch_close(), and wakes a restore_watch_next() blocked in another thread.
+ * restore_watch_close() must not race with other calls on the same watch. A watch uses its
+ * client's connection: close every watch before restore_client_close() of its client.
+ * Errors of the watch functions are recorded as the last error of that client, for the calling
+ * thread (restore_client_last_error(c, ...)).
+ */
+
+typedef enum {
+        RESTORE_EVENT_UNSPECIFIED = 0,
+        RESTORE_EVENT_RESTORE_STARTED = 1,
+        RESTORE_EVENT_PROGRESS = 2,
+        RESTORE_EVENT_CONTAINER_RESULT = 3,
+        RESTORE_EVENT_RESTORE_FINISHED = 4,
+        RESTORE_EVENT_STATUS_CHANGED = 5,
+} restore_event_kind;
+
+/* The proto name ("KIND_RESTORE_STARTED", ...), a static string; "" if unknown. */
+RESTORE_CLIENT_API const char *restore_event_kind_name(restore_event_kind v);
+
+typedef struct restore_stage_progress {
+        restore_stage stage;
+        uint32_t done;  /* containers through this stage so far */
+        uint32_t total; /* containers entering it */
+} restore_stage_progress;
+
+typedef struct restore_event {
+        restore_event_kind kind;
+        uint64_t generation;              /* the restore this event belongs to */
+        restore_summary summary;          /* the summary as of this event */
+        restore_stage_progress progress;  /* PROGRESS; all zero otherwise */
+        restore_container_result *result; /* CONTAINER_RESULT, STATUS_CHANGED; NULL otherwise */
+        uint64_t time_us;                 /* microseconds since the Unix epoch */
+} restore_event;
+
+typedef struct restore_watch restore_watch;
+
+/*
+ * Opens a Watch stream (replay: first the current summary and every known result, then live
+ * events). The client's call deadline does not apply: a watch lasts until closed. Opening does
+ * not wait for the daemon; a daemon that cannot be reached, or refuses the stream (at most 64
+ * at once: RESOURCE_EXHAUSTED), is reported by the first restore_watch_next().
+ */
+RESTORE_CLIENT_API int restore_client_watch(restore_client *c, bool replay, restore_watch **ret);
+
+/*
+ * Waits up to timeout_ms (< 0: forever; 0: only what has already arrived) for the next event.
+ *   0           *ret is the event (free it with restore_event_free()).
+ *   -ETIMEDOUT  no event within timeout_ms; the watch stays open: call again.
+ *   -ENODATA    the daemon ended the stream cleanly (it is shutting down); last error code 0.
+ *   -ECANCELED  restore_watch_cancel() was called (last error code 1, CANCELLED).
+ *   other < 0   the stream broke, with the gRPC code in the last error: e.g. -ENOTCONN
+ *               (UNAVAILABLE: the daemon is gone or stopped), -EACCES (PERMISSION_DENIED),
+ *               -ENOSPC (RESOURCE_EXHAUSTED: the daemon ended this reader because it fell too
+ *               far behind, or too many watches are open; reopen with replay to catch up).
+ * Once the stream has ended, every later call returns the same error at once.
+ */
+RESTORE_CLIENT_API int restore_watch_next(restore_watch *w, int timeout_ms, restore_event **ret);
+RESTORE_CLIENT_API void restore_event_free(restore_event *e);
+
+/* Ends the stream; thread-safe, idempotent, NULL-safe. A restore_watch_next() blocked in
+ * another thread returns -ECANCELED promptly; the watch must still be closed. */
+RESTORE_CLIENT_API void restore_watch_cancel(restore_watch *w);
+/* Cancels the stream if still open and frees the watch; NULL-safe. */
+RESTORE_CLIENT_API void restore_watch_close(restore_watch *w);
 
 #ifdef __cplusplus
 }

@@ -10,10 +10,11 @@
 #   - static:  the link line from the installed pkg-config file (restore-client.pc, pointed at the
 #              build tree), `pkg-config --static --libs restore-client`, and a check that the
 #              binary needs no librestore-client.so;
-#   - the header alone compiles as C11 and C++ with -Wall -Wextra -Werror.
+#   - the header alone compiles as C99, C11 (-pedantic) and C++ with -Wall -Wextra -Werror.
 # Each binary runs against a fresh restored on a temporary socket over a demo graph written by
-# tests/tools/graphgen.py (connect, health, restore_all, paged list, filters, handle, errors with
-# their gRPC codes, free everything). The shared one also runs under
+# tests/tools/graphgen.py (connect, health, restore_all with a Watch following it from another
+# thread, a replay Watch, cancelling a blocked Watch from another thread, paged list, filters,
+# handle, errors with their gRPC codes, free everything). The shared one also runs under
 #   valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99
 # (skipped for a sanitizer build, where the example is linked with ASan/UBSan and LeakSanitizer
 # does that job instead), and a copy built with -DLEAK_ON_PURPOSE must make valgrind fail, so the
@@ -90,28 +91,42 @@ stop_daemon() {
         daemon_pid=
         return $rc
 }
-# Runs the example (command words...) against a fresh daemon; $run_out holds its output.
+# Runs the example (command words...) against a fresh daemon; $run_out holds its output. The
+# daemon is stopped once the example says (ready file) that it watches for that, and must exit 0.
 run_example() {
         local what=$1; shift
+        local ready=$tmp/ready-$what ex_pid
         if ! start_daemon "$tmp/restored-$what.log"; then
                 fail "$what: restored started"
                 return
         fi
-        run_out=$("$@" "$tmp/restore.sock" "$n_dirs" "$n_failed" "$name" 2>&1)
-        run_rc=$?
-        indent "$run_out"
+        rm -f "$ready"
+        "$@" "$tmp/restore.sock" "$n_dirs" "$n_failed" "$name" "$ready" >"$tmp/example-$what.out" 2>&1 &
+        ex_pid=$!
+        for _ in $(seq 1200); do # 120 s: valgrind is slow
+                [ -e "$ready" ] && break
+                kill -0 "$ex_pid" 2>/dev/null || break
+                sleep 0.1
+        done
         if stop_daemon; then :; else fail "$what: restored exited non-zero after SIGTERM"; fi
+        wait "$ex_pid"
+        run_rc=$?
+        run_out=$(cat "$tmp/example-$what.out")
+        indent "$run_out"
 }
 
-CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -O1 "${san_flags[@]}")
+# -pthread: the example reads a Watch on a thread of its own.
+CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -O1 -pthread "${san_flags[@]}")
 
 # ---- the header on its own ----
-printf '#include "restore_client.h"\nint main(void){restore_all_opts o = {0}; (void)o; restore_client_close(0); return 0;}\n' >"$tmp/h.c"
-out=$(cc "${CFLAGS[@]}" -pedantic -c -I "$src/include" "$tmp/h.c" -o "$tmp/h.o" 2>&1)
-rc=$?; indent "$out"
-[ $rc -eq 0 ] && pass "restore_client.h compiles alone as C11 -pedantic -Werror" ||
-        fail "restore_client.h compiles alone as C11 -pedantic -Werror"
-printf '#include "restore_client.h"\nint main(){restore_all_opts o{}; (void)o; restore_client_close(nullptr); return 0;}\n' >"$tmp/h.cc"
+printf '#include "restore_client.h"\nint main(void){restore_all_opts o = {0}; restore_event e = {RESTORE_EVENT_UNSPECIFIED}; (void)o; (void)e; restore_watch_close(0); restore_client_close(0); return 0;}\n' >"$tmp/h.c"
+for std in c99 c11; do
+        out=$(cc "${CFLAGS[@]}" -std=$std -pedantic -c -I "$src/include" "$tmp/h.c" -o "$tmp/h.o" 2>&1)
+        rc=$?; indent "$out"
+        [ $rc -eq 0 ] && pass "restore_client.h compiles alone as $std -pedantic -Werror" ||
+                fail "restore_client.h compiles alone as $std -pedantic -Werror"
+done
+printf '#include "restore_client.h"\nint main(){restore_all_opts o{}; restore_event e{}; (void)o; (void)e; restore_watch_close(nullptr); restore_client_close(nullptr); return 0;}\n' >"$tmp/h.cc"
 out=$(c++ -std=c++17 -Wall -Wextra -Werror -c -I "$src/include" "$tmp/h.cc" -o "$tmp/hcc.o" 2>&1)
 rc=$?; indent "$out"
 [ $rc -eq 0 ] && pass "restore_client.h compiles as C++ (extern \"C\")" || fail "restore_client.h compiles as C++"
