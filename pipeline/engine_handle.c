@@ -105,19 +105,12 @@ static void rerun(struct rs_engine *e, struct rs_settle_ctx *ctx, const char *ru
         res->runtime = strdup(runtime);
         res->dir = strdup(dir);
         if (rs_load_container(e->engines_dir, runtime, dir, &e->limits, &c, &err) < 0) {
-                res->outcome = RS_OUTCOME_FAILED;
-                res->stage = RS_STAGE_LOAD;
-                res->reason = err.reason;
-                res->error = strdup(err.msg);
+                rs_settle_fail(res, RS_STAGE_LOAD, &err);
                 return;
         }
         rs_settle_fill_loaded(c, res);
         if (rs_settle_verify(ctx, c, &err) < 0) {
-                res->outcome = RS_OUTCOME_FAILED;
-                res->stage = RS_STAGE_VERIFY;
-                res->reason = err.reason;
-                free(res->error);
-                res->error = strdup(err.msg);
+                rs_settle_fail(res, RS_STAGE_VERIFY, &err);
         } else {
                 struct rs_state orig = c->state;
                 rs_settle_container(ctx, c, res, &gc);
@@ -125,12 +118,7 @@ static void rerun(struct rs_engine *e, struct rs_settle_ctx *ctx, const char *ru
                 if (res->outcome != RS_OUTCOME_FAILED && gc.add &&
                     (rs_settle_gc_add(ctx, res->id, runtime, &gc.proc) < 0 ||
                      rs_settle_gc_save(ctx, &err) < 0)) {
-                        res->outcome = RS_OUTCOME_FAILED;
-                        res->stage = RS_STAGE_SYNC;
-                        res->reason = err.reason ? err.reason : RS_REASON_IO_ERROR;
-                        res->action = RS_ACTION_NONE;
-                        free(res->error);
-                        res->error = strdup(err.msg[0] ? err.msg : "cannot record it for GC");
+                        rs_settle_fail_gc(res, &err);
                 } else if (res->outcome != RS_OUTCOME_FAILED) {
                         rs_settle_save(ctx, c, &orig, res);
                 }

@@ -114,6 +114,12 @@ void rs_settle_ctx_done(struct rs_settle_ctx *ctx);
 /* The result as the persisted files say it, before any sync (id, name, statuses, policy...). */
 void rs_settle_fill_loaded(const struct rs_container *c, struct rs_result *res);
 
+/* Marks res FAILED at stage with err's reason (INTERNAL if none) and message; action NONE. */
+void rs_settle_fail(struct rs_result *res, rs_stage stage, const struct rs_error *err);
+/* The same for a container whose garbage.json entry could not be written (STAGE_SYNC, IO_ERROR
+ * unless err says otherwise): its files were left as they were. */
+void rs_settle_fail_gc(struct rs_result *res, const struct rs_error *err);
+
 /* Verify stage; fills err on failure. */
 int rs_settle_verify(const struct rs_settle_ctx *ctx, const struct rs_container *c,
                      struct rs_error *err);

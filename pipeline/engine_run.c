@@ -204,12 +204,7 @@ static int enumerate(struct rs_engine *e, const struct rs_job *job, struct rs_sl
 static void item_fail(struct item *it, rs_stage stage, const struct rs_error *err)
 {
         it->failed = true;
-        it->res.outcome = RS_OUTCOME_FAILED;
-        it->res.stage = stage;
-        it->res.reason = err->reason != RS_REASON_NONE ? err->reason : RS_REASON_INTERNAL;
-        it->res.action = RS_ACTION_NONE;
-        free(it->res.error);
-        it->res.error = strdup(err->msg[0] ? err->msg : "internal error");
+        rs_settle_fail(&it->res, stage, err);
 }
 
 static void progress_emit(struct pass *p, bool force)
@@ -347,18 +342,12 @@ static void commit_gc(struct pass *p)
         }
         if (!any || rs_settle_gc_save(&p->settle, &err) >= 0)
                 return;
-        rs_error_prefix(&err, "its files were left as they were: cannot record it for GC: ");
         for (size_t i = 0; i < p->n; i++) {
                 struct item *it = &p->items[i];
                 if (it->failed || !it->gc.add)
                         continue;
                 it->failed = true;
-                it->res.outcome = RS_OUTCOME_FAILED;
-                it->res.stage = RS_STAGE_SYNC;
-                it->res.reason = err.reason ? err.reason : RS_REASON_IO_ERROR;
-                it->res.action = RS_ACTION_NONE;
-                free(it->res.error);
-                it->res.error = strdup(err.msg);
+                rs_settle_fail_gc(&it->res, &err);
                 rs_engine_publish(p->e, i, &it->res);
                 rs_container_free(it->c);
                 it->c = NULL;

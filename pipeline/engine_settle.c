@@ -89,7 +89,7 @@ void rs_settle_fill_loaded(const struct rs_container *c, struct rs_result *res)
                 res->error = strdup(c->state_warning); /* restored, with a warning */
 }
 
-static void settle_fail(struct rs_result *res, rs_stage stage, const struct rs_error *err)
+void rs_settle_fail(struct rs_result *res, rs_stage stage, const struct rs_error *err)
 {
         res->outcome = RS_OUTCOME_FAILED;
         res->stage = stage;
@@ -152,13 +152,13 @@ void rs_settle_container(const struct rs_settle_ctx *ctx, struct rs_container *c
 
         *ret_gc = (struct rs_gc_request){ 0 };
         if (settle_sync(ctx, c, ret_gc, &err) < 0) {
-                settle_fail(res, RS_STAGE_SYNC, &err);
+                rs_settle_fail(res, RS_STAGE_SYNC, &err);
                 *ret_gc = (struct rs_gc_request){ 0 };
                 return;
         }
         res->stage = RS_STAGE_SYNC;
         if (settle_handle(ctx, c, res, ret_gc, &err) < 0) {
-                settle_fail(res, RS_STAGE_HANDLE, &err);
+                rs_settle_fail(res, RS_STAGE_HANDLE, &err);
                 *ret_gc = (struct rs_gc_request){ 0 };
                 return;
         }
@@ -173,10 +173,20 @@ void rs_settle_save(const struct rs_settle_ctx *ctx, struct rs_container *c,
 
         /* Written once, after handle, so a health reset and a forced stop land together. */
         if (rs_state_save(c, orig, ctx->dry_run, &written, &err) < 0) {
-                settle_fail(res, RS_STAGE_HANDLE, &err);
+                rs_settle_fail(res, RS_STAGE_HANDLE, &err);
                 return;
         }
         res->state_written = written;
+}
+
+void rs_settle_fail_gc(struct rs_result *res, const struct rs_error *err)
+{
+        struct rs_error e = *err;
+
+        if (e.reason == RS_REASON_NONE)
+                e.reason = RS_REASON_IO_ERROR;
+        rs_error_prefix(&e, "its files were left as they were: cannot record it for GC: ");
+        rs_settle_fail(res, RS_STAGE_SYNC, &e);
 }
 
 int rs_settle_gc_add(struct rs_settle_ctx *ctx, const char *id, const char *runtime,
